@@ -1,0 +1,110 @@
+// swift-tools-version:6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "corsair",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "Corsair", targets: ["Corsair"]),
+        .library(name: "ShardMap", targets: ["ShardMap"]),
+        .executable(name: "corsair", targets: ["corsair"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // libzmq itself, from Debian's libzmq3-dev. No pkgConfig: Debian's libzmq.pc adds -isystem
+        // flags that SwiftPM warns about on every build.
+        .systemLibrary(
+            name: "CZeroMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        // The only code that calls libzmq.
+        .target(
+            name: "ZeroMQ",
+            dependencies: ["CZeroMQ"]
+        ),
+        // Config model, hashing, validation and reload. No ZeroMQ.
+        .target(
+            name: "ShardMap",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Protocol, client engine, sharded client, server.
+        .target(
+            name: "Corsair",
+            dependencies: [
+                "ZeroMQ",
+                "ShardMap",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Raw libzmq loops, the baseline the benchmarks compare Corsair against.
+        .executableTarget(
+            name: "ZMQBaseline",
+            linkerSettings: [.linkedLibrary("zmq"), .linkedLibrary("pthread")]
+        ),
+        .executableTarget(
+            name: "corsair",
+            dependencies: [
+                "Corsair",
+                "ShardMap",
+                "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ZeroMQTests",
+            dependencies: ["ZeroMQ"]
+        ),
+        .testTarget(
+            name: "ShardMapTests",
+            dependencies: [
+                "ShardMap",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "CorsairTests",
+            dependencies: [
+                "Corsair",
+                "ZeroMQ",
+                "ShardMap",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // Runs the `corsair` binary as separate processes.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["corsair", "ZeroMQ"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    guard target.name != "ZMQBaseline" else { continue }
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

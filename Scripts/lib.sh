@@ -1,0 +1,17 @@
+# Shared by the Scripts: makes sure libzmq's development files are installed.
+# Sourced, not run.
+
+corsair_require_libzmq() {
+    if [ -f /usr/include/zmq.h ] && ldconfig -p 2>/dev/null | grep -q 'libzmq\.so'; then
+        return 0
+    fi
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing libzmq3-dev (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq libzmq3-dev >/dev/null
+        return 0
+    fi
+    echo "error: libzmq is missing; install Debian's libzmq3-dev (apt-get install libzmq3-dev) and run again" >&2
+    return 1
+}

@@ -1,0 +1,54 @@
+import CZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A libzmq context: the I/O threads and the registry every socket lives in.
+///
+/// Sockets keep their context alive, so a context is terminated only once it has been released and
+/// every socket made from it is closed. Because sockets default to `LINGER 0`, terminating never
+/// waits on unsent messages unless a caller asked a socket to linger.
+///
+/// ```swift
+/// let context = try Context()
+/// let socket = try Socket(context, .req)
+/// ```
+public final class Context: @unchecked Sendable {
+    // @unchecked Sendable: libzmq documents a context as thread safe; the handle is set once in init
+    // and only passed to thread-safe libzmq calls afterwards.
+    package let handle: UnsafeMutableRawPointer
+
+    /// Makes a context.
+    /// - Parameter ioThreads: libzmq I/O threads; one handles about a gigabyte a second.
+    public init(ioThreads: Int = 1) throws(ZMQError) {
+        guard let handle = zmq_ctx_new() else {
+            throw ZMQError.last("zmq_ctx_new")
+        }
+        self.handle = handle
+        if ioThreads != 1 {
+            guard zmq_ctx_set(handle, ZMQ_IO_THREADS, Int32(clamping: ioThreads)) == 0 else {
+                let error = ZMQError.last("zmq_ctx_set IO_THREADS")
+                zmq_ctx_term(handle)
+                throw error
+            }
+        }
+        // Our own sockets are few; the default (1023) is fine, but never let libzmq fail silently.
+        _ = zmq_ctx_set(handle, ZMQ_BLOCKY, 0)
+    }
+
+    /// Makes every blocking call on this context's sockets return ``ZMQError/Code/terminated``.
+    ///
+    /// Sockets must still be closed by their owning threads; the context is terminated when the last
+    /// reference goes.
+    public func shutdown() {
+        _ = zmq_ctx_shutdown(self.handle)
+    }
+
+    deinit {
+        // zmq_ctx_term may be interrupted by a signal; it must then be called again.
+        while zmq_ctx_term(self.handle) != 0 && zmq_errno() == EINTR {}
+    }
+}

@@ -1,0 +1,77 @@
+import CZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Waits on many sockets and file descriptors at once, with one `zmq_poll`.
+///
+/// Owned by the thread that owns its sockets. It holds each socket it was given, so a socket stays
+/// open while it is registered; rebuild the poller after closing one.
+///
+/// ```swift
+/// var poller = Poller()
+/// let replies = poller.add(socket, events: .readable)
+/// let wakeups = poller.add(fileDescriptor: eventFD, events: .readable)
+/// if try poller.poll(timeout: .milliseconds(250)) > 0, poller.events(at: replies).contains(.readable) {
+///     let reply = try socket.receiveMultipart()
+/// }
+/// ```
+public struct Poller {
+    private var items: [zmq_pollitem_t] = []
+    private var sockets: [Socket?] = []
+
+    /// An empty poller.
+    public init() {}
+
+    /// How many sockets and descriptors are registered.
+    public var count: Int { self.items.count }
+
+    /// Registers a socket and returns its index.
+    @discardableResult
+    public mutating func add(_ socket: Socket, events: PollEvents) -> Int {
+        self.items.append(zmq_pollitem_t(socket: socket.handle, fd: 0, events: events.rawValue, revents: 0))
+        self.sockets.append(socket)
+        return self.items.count - 1
+    }
+
+    /// Registers a plain file descriptor, such as an eventfd or a pipe, and returns its index.
+    @discardableResult
+    public mutating func add(fileDescriptor: Int32, events: PollEvents) -> Int {
+        self.items.append(zmq_pollitem_t(socket: nil, fd: fileDescriptor, events: events.rawValue, revents: 0))
+        self.sockets.append(nil)
+        return self.items.count - 1
+    }
+
+    /// Forgets every registration.
+    public mutating func removeAll() {
+        self.items.removeAll(keepingCapacity: true)
+        self.sockets.removeAll(keepingCapacity: true)
+    }
+
+    /// What the last poll found at an index.
+    public func events(at index: Int) -> PollEvents {
+        PollEvents(rawValue: self.items[index].revents)
+    }
+
+    /// Waits until something registered is ready or the timeout passes.
+    ///
+    /// A signal does not end the wait early: it resumes with the time left.
+    /// - Parameter timeout: How long to wait; `nil` waits for ever, `.zero` only looks.
+    /// - Returns: How many registrations are ready; 0 when the timeout passed.
+    public mutating func poll(timeout: Duration?) throws(ZMQError) -> Int {
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        while true {
+            let milliseconds: Int = deadline.map { Int(clock.now.duration(to: $0).zmqMilliseconds) } ?? -1
+            let rc = self.items.withUnsafeMutableBufferPointer { buffer in
+                zmq_poll(buffer.baseAddress, Int32(buffer.count), milliseconds)
+            }
+            if rc >= 0 { return Int(rc) }
+            let errno = zmq_errno()
+            guard errno == EINTR else { throw ZMQError(errno: errno, operation: "zmq_poll") }
+        }
+    }
+}

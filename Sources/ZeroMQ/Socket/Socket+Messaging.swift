@@ -1,0 +1,97 @@
+import CZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Socket {
+    /// Sends one frame, copying its bytes.
+    /// - Parameters:
+    ///   - bytes: The frame.
+    ///   - more: More frames of the same message follow.
+    ///   - dontWait: Fail with ``ZMQError/Code/wouldBlock`` rather than wait for room.
+    public func send(_ bytes: UnsafeRawBufferPointer, more: Bool = false, dontWait: Bool = false) throws(ZMQError) {
+        let handle = try self.checkedHandle("send")
+        let flags = (more ? ZMQ_SNDMORE : 0) | (dontWait ? ZMQ_DONTWAIT : 0)
+        while zmq_send(handle, bytes.baseAddress, bytes.count, flags) < 0 {
+            let errno = zmq_errno()
+            // A signal interrupted a blocking send; nothing was queued, so send again.
+            guard errno == EINTR else { throw ZMQError(errno: errno, operation: "send \(self.kind)") }
+        }
+    }
+
+    /// Sends one frame, copying its bytes.
+    public func send(_ bytes: [UInt8], more: Bool = false, dontWait: Bool = false) throws(ZMQError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(ZMQError) in try self.send(raw, more: more, dontWait: dontWait) }
+        }
+        try result.get()
+    }
+
+    /// Sends one frame held in a ``Message``, without copying it. The message is empty afterwards.
+    public func send(_ message: Message, more: Bool = false, dontWait: Bool = false) throws(ZMQError) {
+        let handle = try self.checkedHandle("send")
+        let flags = (more ? ZMQ_SNDMORE : 0) | (dontWait ? ZMQ_DONTWAIT : 0)
+        while zmq_msg_send(message.pointer, handle, flags) < 0 {
+            let errno = zmq_errno()
+            guard errno == EINTR else { throw ZMQError(errno: errno, operation: "send \(self.kind)") }
+        }
+    }
+
+    /// Sends a whole message, one frame per element.
+    ///
+    /// libzmq queues a multipart message atomically: either every frame goes or, when the first
+    /// frame fails, none does.
+    public func send(multipart frames: [[UInt8]], dontWait: Bool = false) throws(ZMQError) {
+        guard !frames.isEmpty else { return }
+        let last = frames.count - 1
+        for index in frames.indices {
+            try self.send(frames[index], more: index < last, dontWait: dontWait)
+        }
+    }
+
+    /// Receives one frame, at its full size.
+    /// - Parameter dontWait: Fail with ``ZMQError/Code/wouldBlock`` rather than wait for a frame.
+    public func receive(dontWait: Bool = false) throws(ZMQError) -> Message {
+        let handle = try self.checkedHandle("receive")
+        let message = Message()
+        let flags = dontWait ? ZMQ_DONTWAIT : 0
+        while zmq_msg_recv(message.pointer, handle, flags) < 0 {
+            let errno = zmq_errno()
+            guard errno == EINTR else { throw ZMQError(errno: errno, operation: "receive \(self.kind)") }
+        }
+        return message
+    }
+
+    /// Receives every frame of one message, as messages.
+    public func receiveMultipartMessages(dontWait: Bool = false) throws(ZMQError) -> [Message] {
+        var frames: [Message] = []
+        var frame = try self.receive(dontWait: dontWait)
+        frames.append(frame)
+        // The rest of a multipart message has arrived with its first frame, so never blocks.
+        while frame.hasMore {
+            frame = try self.receive()
+            frames.append(frame)
+        }
+        return frames
+    }
+
+    /// Receives every frame of one message, each copied into an array.
+    public func receiveMultipart(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]] {
+        var frames: [[UInt8]] = []
+        var frame = try self.receive(dontWait: dontWait)
+        frames.append(frame.bytes)
+        while frame.hasMore {
+            frame = try self.receive()
+            frames.append(frame.bytes)
+        }
+        return frames
+    }
+
+    /// The ready state libzmq reports for this socket, without waiting.
+    public var events: PollEvents {
+        get throws(ZMQError) { PollEvents(rawValue: Int16(truncatingIfNeeded: try self.get(.events))) }
+    }
+}
