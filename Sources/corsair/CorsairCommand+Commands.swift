@@ -1,0 +1,9 @@
+import ArgumentParser
+
+extension CorsairCommand {
+    /// Every subcommand, one line each, so that adding one touches one line here.
+    static var commands: [any ParsableCommand.Type] {
+        [
+        ]
+    }
+}
