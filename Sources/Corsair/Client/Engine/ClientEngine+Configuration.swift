@@ -1,0 +1,63 @@
+import Logging
+import ZeroMQ
+
+extension ClientEngine {
+    /// How a ``ClientEngine`` behaves. Every field has a documented default.
+    ///
+    /// ```swift
+    /// var configuration = ClientEngine.Configuration()
+    /// configuration.retry.attempts = 5
+    /// configuration.maxSocketsPerEndpoint = 16
+    /// let engine = try ClientEngine(configuration: configuration)
+    /// ```
+    public struct Configuration: Sendable {
+        /// The retry policy requests use unless their ``RequestOptions`` say otherwise.
+        /// Default: ``RetryPolicy/default``.
+        public var retry: RetryPolicy
+
+        /// The most REQ sockets open to one endpoint at once; each in-flight request holds one, and
+        /// requests beyond the bound wait in FIFO order. Default: 64.
+        public var maxSocketsPerEndpoint: Int
+
+        /// This client's CURVE keypair, used for endpoints that have a server public key. Default:
+        /// `nil`, a fresh keypair per engine (the server then needs no allow-list entry for us).
+        public var curveKeyPair: CurveKeyPair?
+
+        /// Watch each socket's handshake and turn a failed one into
+        /// ``CorsairError/Code/authenticationFailed`` at once, rather than a timeout. Default: `true`.
+        public var detectHandshakeFailures: Bool
+
+        /// libzmq's reconnect interval for a socket whose connection dropped. Default: 100 ms.
+        public var reconnectInterval: Duration
+
+        /// The prefix of every metric the engine reports. Default: `corsair_client`.
+        public var metricsPrefix: String
+
+        /// Where the engine logs. Default: a logger labelled `corsair.client`.
+        public var logger: Logger
+
+        /// Called on the I/O thread with every request's events. Must not block. Default: `nil`.
+        public var onEvent: (@Sendable (RequestEvent) -> Void)?
+
+        /// A configuration with every default.
+        public init(
+            retry: RetryPolicy = .default,
+            maxSocketsPerEndpoint: Int = 64,
+            curveKeyPair: CurveKeyPair? = nil,
+            detectHandshakeFailures: Bool = true,
+            reconnectInterval: Duration = .milliseconds(100),
+            metricsPrefix: String = "corsair_client",
+            logger: Logger = Logger(label: "corsair.client"),
+            onEvent: (@Sendable (RequestEvent) -> Void)? = nil
+        ) {
+            self.retry = retry
+            self.maxSocketsPerEndpoint = maxSocketsPerEndpoint
+            self.curveKeyPair = curveKeyPair
+            self.detectHandshakeFailures = detectHandshakeFailures
+            self.reconnectInterval = reconnectInterval
+            self.metricsPrefix = metricsPrefix
+            self.logger = logger
+            self.onEvent = onEvent
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ZeroMQ
+
+/// A REQ socket of an endpoint's pool, with its handshake monitor. Owned by the I/O thread.
+final class ClientSocket {
+    let socket: Socket
+    let monitor: SocketMonitor?
+    unowned let pool: EndpointPool
+    /// The call whose reply this socket awaits.
+    var call: PendingCall?
+    /// Set once the ZMTP (and CURVE) handshake completed.
+    var handshakeSucceeded = false
+    /// Why the handshake failed, once the monitor said so.
+    var handshakeFailure: String?
+
+    init(socket: Socket, monitor: SocketMonitor?, pool: EndpointPool) {
+        self.socket = socket
+        self.monitor = monitor
+        self.pool = pool
+    }
+
+    /// Closes the socket at once (LINGER 0) and its monitor after it.
+    func close() {
+        self.socket.close()
+        self.monitor?.close()
+        self.call = nil
+    }
+}

@@ -1,0 +1,36 @@
+import DequeModule
+import Metrics
+import ZeroMQ
+
+/// The sockets, waiting calls, retry budget and circuit breaker of one endpoint (and one mode).
+///
+/// Owned by the I/O thread.
+final class EndpointPool {
+    struct Key: Hashable {
+        let endpoint: Endpoint
+        let mode: RetryPolicy.Mode
+    }
+
+    let key: Key
+    var idle: [ClientSocket] = []
+    var open = 0
+    let limit: Int
+    /// Calls waiting for a socket, served in FIFO order (retries go first).
+    var waiting: Deque<PendingCall> = []
+    var budget: RetryBudget?
+    var breaker: CircuitBreaker?
+    let breakerGauge: Gauge
+
+    init(key: Key, limit: Int, policy: RetryPolicy, metricsPrefix: String) {
+        self.key = key
+        self.limit = max(1, limit)
+        self.budget = policy.budget.map { RetryBudget(configuration: $0) }
+        self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
+        self.breakerGauge = Gauge(
+            label: "\(metricsPrefix)_breaker_open",
+            dimensions: [("endpoint", key.endpoint.address)]
+        )
+    }
+
+    var endpoint: Endpoint { self.key.endpoint }
+}

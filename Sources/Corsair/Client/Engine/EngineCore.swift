@@ -1,0 +1,630 @@
+import HeapModule
+import Logging
+import ZeroMQ
+
+/// The I/O thread's side of a ``ClientEngine``: every socket, pool, call and timer.
+///
+/// Made on the I/O thread and used only there, so none of it needs locks: callers reach it through
+/// the ``EngineInbox`` and a ``Wakeup``, and it reaches them through each call's completion.
+final class EngineCore {
+    private let configuration: ClientEngine.Configuration
+    private let context: Context
+    private let inbox: EngineInbox
+    private let clientID: ClientID
+    private let keyPair: CurveKeyPair?
+    private var logger: Logger
+    private var metrics: EngineMetrics
+    private let clock = ContinuousClock()
+    private var random = SystemRandomNumberGenerator()
+
+    private var pools: [EndpointPool.Key: EndpointPool] = [:]
+    private var calls: [UInt64: PendingCall] = [:]
+    private var openSockets: [ObjectIdentifier: ClientSocket] = [:]
+    private var timers = Heap<EngineTimer>()
+    private var timerSequence: UInt64 = 0
+
+    private var poller = Poller()
+    /// What each poller index after the wake-up holds: a socket's replies or its monitor's events.
+    private var pollEntries: [(socket: ClientSocket, isMonitor: Bool)] = []
+    private var pollerDirty = true
+
+    init(
+        configuration: ClientEngine.Configuration,
+        context: Context,
+        inbox: EngineInbox,
+        clientID: ClientID,
+        keyPair: CurveKeyPair?
+    ) {
+        self.configuration = configuration
+        self.context = context
+        self.inbox = inbox
+        self.clientID = clientID
+        self.keyPair = keyPair
+        self.logger = configuration.logger
+        self.logger[metadataKey: "client-id"] = "\(clientID)"
+        self.metrics = EngineMetrics(prefix: configuration.metricsPrefix)
+    }
+
+    // MARK: The loop
+
+    /// Runs until the engine closes, then fails what is left and closes every socket.
+    func run() {
+        while true {
+            let (submissions, cancellations, closing) = self.inbox.take()
+            if closing { break }
+            for submission in submissions {
+                self.admit(submission)
+            }
+            for requestID in cancellations {
+                self.cancel(requestID)
+            }
+            self.fireDueTimers()
+            self.rebuildPollerIfNeeded()
+            let ready: Int
+            do {
+                ready = try self.poller.poll(timeout: self.nextTimeout())
+            } catch {
+                if error.code == .terminated { break }
+                self.logger.error("zmq_poll failed", metadata: ["error": "\(error)"])
+                continue
+            }
+            if ready > 0 {
+                self.handlePollResults()
+            }
+        }
+        self.shutdown()
+    }
+
+    private func rebuildPollerIfNeeded() {
+        guard self.pollerDirty else { return }
+        self.pollerDirty = false
+        self.poller.removeAll()
+        self.pollEntries.removeAll(keepingCapacity: true)
+        self.poller.add(fileDescriptor: self.inbox.wakeup.readDescriptor, events: .readable)
+        // Idle REQ sockets never turn readable, so every open socket stays registered and the
+        // poller only changes when a socket opens or closes.
+        for socket in self.openSockets.values {
+            self.poller.add(socket.socket, events: .readable)
+            self.pollEntries.append((socket, false))
+            if let monitor = socket.monitor {
+                self.poller.add(monitor.socket, events: .readable)
+                self.pollEntries.append((socket, true))
+            }
+        }
+    }
+
+    private func handlePollResults() {
+        if self.poller.events(at: 0).contains(.readable) {
+            self.inbox.wakeup.drain()
+        }
+        for (offset, entry) in self.pollEntries.enumerated()
+        where self.poller.events(at: offset + 1).contains(.readable) {
+            // An earlier entry of this round may have closed the socket.
+            guard !entry.socket.socket.isClosed else { continue }
+            if entry.isMonitor {
+                self.handleMonitorEvents(entry.socket)
+            } else {
+                self.handleReadable(entry.socket)
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    private func schedule(_ call: PendingCall, at deadline: ContinuousClock.Instant, _ kind: EngineTimer.Kind) {
+        call.timerGeneration &+= 1
+        self.timerSequence &+= 1
+        self.timers.insert(
+            EngineTimer(
+                deadline: deadline,
+                sequence: self.timerSequence,
+                generation: call.timerGeneration,
+                kind: kind,
+                call: call
+            )
+        )
+    }
+
+    private func nextTimeout() -> Duration? {
+        while let top = self.timers.min, top.isStale {
+            self.timers.removeMin()
+        }
+        guard let top = self.timers.min else { return nil }
+        let wait = self.clock.now.duration(to: top.deadline)
+        return wait > .zero ? wait : .zero
+    }
+
+    private func fireDueTimers() {
+        let now = self.clock.now
+        while let top = self.timers.min, top.deadline <= now {
+            self.timers.removeMin()
+            guard !top.isStale else { continue }
+            let call = top.call
+            switch top.kind {
+            case .attemptDeadline:
+                guard call.state == .inFlight else { continue }
+                self.attemptTimedOut(call)
+            case .retry:
+                guard call.state == .backingOff else { continue }
+                self.retry(call)
+            case .overallDeadline:
+                guard call.state == .waitingForSocket else { continue }
+                self.pool(of: call)?.waiting.removeAll { $0 === call }
+                self.fail(call, .abandoned(
+                    attempts: call.attempt,
+                    endpoint: call.endpoint.address,
+                    lastFailure: "deadline of \(self.describe(call.policy.deadline)) passed while waiting for a socket"
+                ))
+            }
+        }
+        // Stale entries wait for their deadline; compact when they outnumber live calls by far.
+        if self.timers.count > 4 * self.calls.count + 1024 {
+            self.timers = Heap(self.timers.unordered.filter { !$0.isStale })
+        }
+    }
+
+    // MARK: Admission and dispatch
+
+    private func admit(_ submission: PendingCall.Submission) {
+        let call = PendingCall(submission)
+        self.calls[call.requestID] = call
+        self.metrics.inFlight.record(self.calls.count)
+        if submission.cancellation?.isCancelled == true {
+            self.fail(call, .cancelled(attempts: 0, endpoint: call.endpoint.address))
+            return
+        }
+        let pool = self.pool(for: call)
+        let now = self.clock.now
+        pool.budget?.recordRequest(now: now)
+        if pool.breaker != nil {
+            let allowed = pool.breaker?.allowRequest(now: now) ?? true
+            guard allowed else {
+                self.metrics.breakerRejections.increment()
+                self.fail(call, .circuitOpen(endpoint: call.endpoint.address))
+                return
+            }
+            if case .halfOpen = pool.breaker?.state {
+                call.isBreakerProbe = true
+            }
+        }
+        self.dispatch(call, in: pool, first: false)
+    }
+
+    private func pool(for call: PendingCall) -> EndpointPool {
+        let key = EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)
+        if let pool = self.pools[key] { return pool }
+        let pool = EndpointPool(
+            key: key,
+            limit: self.configuration.maxSocketsPerEndpoint,
+            policy: call.policy,
+            metricsPrefix: self.configuration.metricsPrefix
+        )
+        self.pools[key] = pool
+        return pool
+    }
+
+    private func pool(of call: PendingCall) -> EndpointPool? {
+        self.pools[EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)]
+    }
+
+    /// Sends the call's next attempt on a pooled socket, opening one if the pool has room, or
+    /// queues it. Retries go to the front of the queue so new work cannot starve them.
+    private func dispatch(_ call: PendingCall, in pool: EndpointPool, first: Bool) {
+        if let socket = pool.idle.popLast() {
+            self.send(call, on: socket, countsAsAttempt: true)
+            return
+        }
+        if pool.open < pool.limit {
+            do {
+                let socket = try self.openSocket(in: pool)
+                self.send(call, on: socket, countsAsAttempt: true)
+            } catch {
+                self.fail(call, error)
+            }
+            return
+        }
+        call.state = .waitingForSocket
+        if first {
+            pool.waiting.prepend(call)
+        } else {
+            pool.waiting.append(call)
+        }
+        if let deadline = call.overallDeadline {
+            self.schedule(call, at: deadline, .overallDeadline)
+        }
+    }
+
+    private func openSocket(in pool: EndpointPool) throws(CorsairError) -> ClientSocket {
+        let endpoint = pool.endpoint
+        do {
+            let socket = try Socket(self.context, .req)
+            try socket.set(.reconnectInterval, to: self.configuration.reconnectInterval)
+            if pool.key.mode == .resend {
+                // REQ_RELAXED alone would let a late reply answer the wrong send; CORRELATE stops that.
+                try socket.set(.requestRelaxed, to: true)
+                try socket.set(.requestCorrelate, to: true)
+            }
+            if let serverKey = endpoint.serverPublicKey, let keyPair = self.keyPair {
+                try socket.set(.curveServerKey, to: serverKey)
+                try socket.set(.curvePublicKey, to: keyPair.publicKey)
+                try socket.set(.curveSecretKey, to: keyPair.secretKey)
+            }
+            let monitor = self.configuration.detectHandshakeFailures ? try SocketMonitor(watching: socket) : nil
+            try socket.connect(endpoint.address)
+            let client = ClientSocket(socket: socket, monitor: monitor, pool: pool)
+            pool.open += 1
+            self.openSockets[ObjectIdentifier(client)] = client
+            self.pollerDirty = true
+            return client
+        } catch {
+            switch error.code {
+            case .invalidArgument, .protocolNotSupported, .addressNotAvailable, .endpointNotFound:
+                throw .invalidEndpoint(endpoint: endpoint.address, message: "\(error)")
+            default:
+                throw .socketError(message: "\(error)")
+            }
+        }
+    }
+
+    private func send(_ call: PendingCall, on socket: ClientSocket, countsAsAttempt: Bool) {
+        call.socket = socket
+        socket.call = call
+        if countsAsAttempt {
+            call.attempt += 1
+        }
+        let now = self.clock.now
+        var deadline = now.advanced(by: call.policy.attemptTimeout)
+        if let overall = call.overallDeadline, overall < deadline {
+            deadline = overall
+        }
+        call.attemptDeadline = deadline
+        do {
+            if call.options.raw {
+                try socket.socket.send(multipart: call.body, dontWait: true)
+            } else {
+                let header = RequestHeader(
+                    clientID: self.clientID,
+                    requestID: call.requestID,
+                    attempt: UInt16(clamping: call.attempt),
+                    remainingDeadline: now.duration(to: call.overallDeadline ?? deadline),
+                    epoch: call.options.epoch,
+                    shardID: call.options.shardID,
+                    bodyFrameCount: UInt16(clamping: call.body.count)
+                )
+                try socket.socket.send(header.encode(), more: !call.body.isEmpty, dontWait: true)
+                if !call.body.isEmpty {
+                    try socket.socket.send(multipart: call.body, dontWait: true)
+                }
+            }
+        } catch {
+            // A REQ socket that cannot send is of no further use.
+            self.detachSocket(from: call, healthy: false)
+            self.attemptFailed(call, reason: "send failed: \(error)", retryAfter: nil)
+            return
+        }
+        call.state = .inFlight
+        self.schedule(call, at: deadline, .attemptDeadline)
+        self.metrics.attempts.increment()
+        self.emit(call, .attemptSent(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
+    }
+
+    // MARK: Replies
+
+    private func handleReadable(_ socket: ClientSocket) {
+        let frames: [[UInt8]]
+        do {
+            frames = try socket.socket.receiveMultipart(dontWait: true)
+        } catch {
+            if error.code != .wouldBlock {
+                self.logger.debug("receive failed", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        // In resend mode a reply may arrive while the call backs off: it answers the same request.
+        guard let call = socket.call, call.state == .inFlight || call.state == .backingOff else {
+            return
+        }
+        call.gotReply = true
+        if call.options.raw {
+            self.succeed(call, body: frames, serverEpoch: 0)
+            return
+        }
+        let header: ReplyHeader
+        let body: [[UInt8]]
+        do {
+            (header, body) = try ReplyMessage.decode(frames: frames)
+        } catch {
+            self.detachSocket(from: call, healthy: true)
+            self.fail(call, .protocolError(endpoint: call.endpoint.address, message: "\(error)"))
+            return
+        }
+        guard header.requestID == call.requestID else {
+            // Not ours: drop it and send the same attempt again, which the REQ socket now allows.
+            self.metrics.staleReplies.increment()
+            self.emit(call, .staleReplyDropped(requestID: call.requestID, staleRequestID: header.requestID))
+            self.resendAfterStaleReply(call, on: socket)
+            return
+        }
+        switch header.status {
+        case .ok:
+            self.succeed(call, body: body, serverEpoch: header.epoch)
+        case .overloaded:
+            self.metrics.pushbacks.increment()
+            self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: header.retryAfter))
+            if call.policy.mode == .recreate {
+                self.detachSocket(from: call, healthy: true)
+            }
+            self.attemptFailed(
+                call,
+                reason: "server overloaded, retry after \(self.describe(header.retryAfter))",
+                retryAfter: header.retryAfter
+            )
+        case .wrongShard:
+            self.detachSocket(from: call, healthy: true)
+            self.fail(call, .wrongShard(
+                endpoint: call.endpoint.address,
+                ownerEndpoint: header.detail.isEmpty ? nil : header.detail,
+                serverEpoch: header.epoch
+            ))
+        case .deadlineExpired:
+            self.detachSocket(from: call, healthy: true)
+            self.fail(call, .deadlineExpiredOnServer(attempts: call.attempt, endpoint: call.endpoint.address))
+        case .handlerError:
+            self.detachSocket(from: call, healthy: true)
+            self.fail(call, .handlerError(endpoint: call.endpoint.address, message: header.detail))
+        case .badRequest:
+            self.detachSocket(from: call, healthy: true)
+            self.fail(call, .badRequest(endpoint: call.endpoint.address, message: header.detail))
+        }
+    }
+
+    private func resendAfterStaleReply(_ call: PendingCall, on socket: ClientSocket) {
+        guard call.state == .inFlight else { return }
+        let deadline = call.attemptDeadline
+        self.send(call, on: socket, countsAsAttempt: false)
+        // The resend keeps the attempt's original deadline.
+        if let deadline, call.state == .inFlight {
+            self.schedule(call, at: deadline, .attemptDeadline)
+        }
+    }
+
+    private func handleMonitorEvents(_ socket: ClientSocket) {
+        guard let monitor = socket.monitor else { return }
+        let events: [MonitorEvent]
+        do {
+            events = try monitor.drain()
+        } catch {
+            return
+        }
+        for event in events {
+            switch event {
+            case .handshakeSucceeded:
+                socket.handshakeSucceeded = true
+                socket.handshakeFailure = nil
+            case .handshakeFailedProtocol, .handshakeFailedAuthentication:
+                socket.handshakeFailure = "\(event)"
+            default:
+                continue
+            }
+        }
+        guard let failure = socket.handshakeFailure else { return }
+        self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(failure)"])
+        if let call = socket.call {
+            self.detachSocket(from: call, healthy: false)
+            self.fail(call, .authenticationFailed(endpoint: call.endpoint.address, message: failure))
+        } else {
+            socket.pool.idle.removeAll { $0 === socket }
+            self.closeSocket(socket)
+        }
+    }
+
+    // MARK: Failure and retry
+
+    private func attemptTimedOut(_ call: PendingCall) {
+        self.metrics.timeouts.increment()
+        self.emit(call, .timedOut(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
+        if call.policy.mode == .recreate {
+            // A REQ socket that sent without a reply can never send again: rebuild it.
+            self.detachSocket(from: call, healthy: false)
+        }
+        self.attemptFailed(call, reason: "no reply within \(self.describe(call.policy.attemptTimeout))", retryAfter: nil)
+    }
+
+    /// Decides whether a failed attempt is retried, and when; otherwise fails the call.
+    private func attemptFailed(_ call: PendingCall, reason: String, retryAfter: Duration?) {
+        call.lastFailure = reason
+        call.lastRetryAfter = retryAfter
+        let endpoint = call.endpoint.address
+        guard call.attempt < call.policy.attempts else {
+            if let retryAfter {
+                self.fail(call, .overloaded(attempts: call.attempt, endpoint: endpoint, retryAfter: retryAfter))
+            } else {
+                self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
+            }
+            return
+        }
+        let now = self.clock.now
+        if let deadline = call.overallDeadline, now >= deadline {
+            self.fail(call, .abandoned(
+                attempts: call.attempt,
+                endpoint: endpoint,
+                lastFailure: "\(reason); deadline of \(self.describe(call.policy.deadline)) passed"
+            ))
+            return
+        }
+        guard let pool = self.pool(of: call) else {
+            self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
+            return
+        }
+        if case .open(let until) = pool.breaker?.state, until > now {
+            self.metrics.breakerRejections.increment()
+            self.fail(call, .circuitOpen(endpoint: endpoint))
+            return
+        }
+        if pool.budget != nil, pool.budget?.tryWithdraw(now: now) == false {
+            self.metrics.budgetRefusals.increment()
+            self.fail(call, .retryBudgetExhausted(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
+            return
+        }
+        var delay = call.policy.backoff.delay(beforeRetry: call.attempt, previous: call.previousDelay, using: &self.random)
+        if let retryAfter, retryAfter > delay {
+            delay = retryAfter
+        }
+        if let deadline = call.overallDeadline, now.advanced(by: delay) >= deadline {
+            let failure = "\(reason); the deadline of \(self.describe(call.policy.deadline)) leaves no time for another attempt"
+            if let retryAfter {
+                self.fail(call, .overloaded(attempts: call.attempt, endpoint: endpoint, retryAfter: retryAfter))
+            } else {
+                self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: failure))
+            }
+            return
+        }
+        call.previousDelay = delay
+        call.state = .backingOff
+        self.schedule(call, at: now.advanced(by: delay), .retry)
+    }
+
+    private func retry(_ call: PendingCall) {
+        if let socket = call.socket {
+            // Resend mode keeps its socket: REQ_RELAXED lets it send again.
+            self.send(call, on: socket, countsAsAttempt: true)
+            return
+        }
+        guard let pool = self.pool(of: call) else { return }
+        self.metrics.reconnects.increment()
+        self.emit(call, .reconnecting(requestID: call.requestID, attempt: call.attempt + 1, endpoint: call.endpoint.address))
+        self.dispatch(call, in: pool, first: true)
+    }
+
+    private func cancel(_ requestID: UInt64) {
+        guard let call = self.calls[requestID] else { return }
+        if call.state == .waitingForSocket {
+            self.pool(of: call)?.waiting.removeAll { $0 === call }
+        }
+        // The socket's exchange is unfinished: reset it rather than reuse it.
+        self.detachSocket(from: call, healthy: call.state != .inFlight && call.policy.mode == .resend)
+        self.fail(call, .cancelled(attempts: call.attempt, endpoint: call.endpoint.address))
+    }
+
+    // MARK: Completion
+
+    private func succeed(_ call: PendingCall, body: [[UInt8]], serverEpoch: UInt64) {
+        self.detachSocket(from: call, healthy: true)
+        let latency = call.submittedAt.duration(to: self.clock.now)
+        self.metrics.latency.recordNanoseconds(Self.nanoseconds(latency))
+        let reply = Reply(
+            body: body,
+            attempts: call.attempt,
+            requestID: call.requestID,
+            serverEpoch: serverEpoch,
+            latency: latency
+        )
+        self.emit(call, .succeeded(requestID: call.requestID, attempts: call.attempt, latency: latency))
+        self.complete(call, .success(reply), outcome: "ok")
+    }
+
+    private func fail(_ call: PendingCall, _ error: CorsairError) {
+        self.detachSocket(from: call, healthy: false)
+        if call.state == .waitingForSocket {
+            self.pool(of: call)?.waiting.removeAll { $0 === call }
+        }
+        self.emit(call, .abandoned(requestID: call.requestID, attempts: call.attempt, reason: "\(error)"))
+        self.complete(call, .failure(error), outcome: "\(error.code)")
+    }
+
+    private func complete(_ call: PendingCall, _ result: Result<Reply, CorsairError>, outcome: String) {
+        guard !call.isFinished else { return }
+        self.calls.removeValue(forKey: call.requestID)
+        if let pool = self.pool(of: call), pool.breaker != nil {
+            let now = self.clock.now
+            if call.gotReply {
+                pool.breaker?.recordSuccess(now: now)
+            } else if case .failure(let error) = result, error.code == .cancelled || error.code == .engineClosed {
+                if call.isBreakerProbe { pool.breaker?.releaseProbe() }
+            } else if case .failure(let error) = result, error.code != .circuitOpen, call.attempt > 0 {
+                pool.breaker?.recordFailure(now: now)
+            }
+            if case .open = pool.breaker?.state {
+                pool.breakerGauge.record(1)
+            } else {
+                pool.breakerGauge.record(0)
+            }
+        }
+        self.metrics.finished(outcome: outcome)
+        self.metrics.inFlight.record(self.calls.count)
+        call.finish(result)
+    }
+
+    // MARK: Sockets
+
+    /// Takes the call's socket back: to the pool (or the next waiting call) when its REQ state allows
+    /// another send, otherwise closed at once.
+    private func detachSocket(from call: PendingCall, healthy: Bool) {
+        guard let socket = call.socket else { return }
+        call.socket = nil
+        socket.call = nil
+        if healthy, socket.handshakeFailure == nil {
+            self.returnToPool(socket)
+        } else {
+            self.closeSocket(socket)
+        }
+    }
+
+    private func returnToPool(_ socket: ClientSocket) {
+        let pool = socket.pool
+        if let next = pool.waiting.popFirst() {
+            self.send(next, on: socket, countsAsAttempt: true)
+        } else {
+            pool.idle.append(socket)
+        }
+    }
+
+    private func closeSocket(_ socket: ClientSocket) {
+        guard self.openSockets.removeValue(forKey: ObjectIdentifier(socket)) != nil else { return }
+        socket.close()
+        let pool = socket.pool
+        pool.open -= 1
+        self.pollerDirty = true
+        // The pool has room again: a waiting call may open a socket of its own.
+        if let next = pool.waiting.popFirst() {
+            self.dispatch(next, in: pool, first: true)
+        }
+    }
+
+    private func shutdown() {
+        for call in Array(self.calls.values) {
+            self.fail(call, .engineClosed(attempts: call.attempt, endpoint: call.endpoint.address))
+        }
+        for socket in Array(self.openSockets.values) {
+            socket.close()
+        }
+        self.openSockets.removeAll()
+        self.pools.removeAll()
+        self.poller.removeAll()
+        self.pollEntries.removeAll()
+        let (late, onClosed) = self.inbox.finish()
+        for submission in late {
+            submission.completion(.failure(.engineClosed(attempts: 0, endpoint: submission.endpoint.address)))
+        }
+        for callback in onClosed {
+            callback()
+        }
+    }
+
+    // MARK: Helpers
+
+    private func emit(_ call: PendingCall, _ event: RequestEvent) {
+        call.options.onEvent?(event)
+        self.configuration.onEvent?(event)
+    }
+
+    private func describe(_ duration: Duration?) -> String {
+        guard let duration else { return "none" }
+        return DurationFormatting.text(duration)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+}

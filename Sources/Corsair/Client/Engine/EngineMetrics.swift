@@ -1,0 +1,44 @@
+import CoreMetrics
+import Metrics
+
+/// The engine's counters and timers, made once so the request path only increments them.
+struct EngineMetrics {
+    let attempts: Counter
+    let timeouts: Counter
+    let reconnects: Counter
+    let budgetRefusals: Counter
+    let breakerRejections: Counter
+    let staleReplies: Counter
+    let pushbacks: Counter
+    let latency: Timer
+    let inFlight: Gauge
+    private let prefix: String
+    private var outcomes: [String: Counter] = [:]
+
+    init(prefix: String) {
+        self.prefix = prefix
+        self.attempts = Counter(label: "\(prefix)_attempts_total")
+        self.timeouts = Counter(label: "\(prefix)_timeouts_total")
+        self.reconnects = Counter(label: "\(prefix)_reconnects_total")
+        self.budgetRefusals = Counter(label: "\(prefix)_retry_budget_refusals_total")
+        self.breakerRejections = Counter(label: "\(prefix)_breaker_rejections_total")
+        self.staleReplies = Counter(label: "\(prefix)_stale_replies_total")
+        self.pushbacks = Counter(label: "\(prefix)_pushbacks_total")
+        self.latency = Timer(label: "\(prefix)_request_duration")
+        self.inFlight = Gauge(label: "\(prefix)_requests_in_flight")
+        for outcome in ["ok"] {
+            self.outcomes[outcome] = Counter(label: "\(prefix)_requests_total", dimensions: [("outcome", outcome)])
+        }
+    }
+
+    /// Counts a finished request under its outcome (`ok`, or the error code).
+    mutating func finished(outcome: String) {
+        if let counter = self.outcomes[outcome] {
+            counter.increment()
+            return
+        }
+        let counter = Counter(label: "\(self.prefix)_requests_total", dimensions: [("outcome", outcome)])
+        self.outcomes[outcome] = counter
+        counter.increment()
+    }
+}

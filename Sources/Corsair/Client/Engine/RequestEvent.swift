@@ -1,0 +1,19 @@
+/// Something that happened to one request, for callers that watch retries as they happen.
+///
+/// Delivered on the engine's I/O thread: observers must return quickly and never block.
+public enum RequestEvent: Sendable, Hashable {
+    /// Attempt `attempt` was sent.
+    case attemptSent(requestID: UInt64, attempt: Int, endpoint: String)
+    /// Attempt `attempt` got no reply before its deadline.
+    case timedOut(requestID: UInt64, attempt: Int, endpoint: String)
+    /// The socket was closed and a new one opened for the next attempt.
+    case reconnecting(requestID: UInt64, attempt: Int, endpoint: String)
+    /// The server asked us to retry later.
+    case pushedBack(requestID: UInt64, attempt: Int, retryAfter: Duration)
+    /// A reply for another request id arrived and was dropped.
+    case staleReplyDropped(requestID: UInt64, staleRequestID: UInt64)
+    /// The request got its reply.
+    case succeeded(requestID: UInt64, attempts: Int, latency: Duration)
+    /// The request ended without a reply; the error says why.
+    case abandoned(requestID: UInt64, attempts: Int, reason: String)
+}
