@@ -32,6 +32,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
             case engineClosed
             case invalidEndpoint
             case socketError
+            case invalidConfiguration
         }
 
         private let base: Base
@@ -70,6 +71,8 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidEndpoint = Code(.invalidEndpoint)
         /// A ZeroMQ socket operation failed.
         public static let socketError = Code(.socketError)
+        /// The engine's or a request's settings are not valid.
+        public static let invalidConfiguration = Code(.invalidConfiguration)
 
         public var description: String {
             switch self.base {
@@ -88,6 +91,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
             case .engineClosed: return "engine closed"
             case .invalidEndpoint: return "invalid endpoint"
             case .socketError: return "socket error"
+            case .invalidConfiguration: return "invalid configuration"
             }
         }
     }
@@ -324,6 +328,13 @@ extension CorsairError {
     }
 }
 
+extension CorsairError {
+    /// The engine's or a request's settings are not valid.
+    public static func invalidConfiguration(message: String) -> CorsairError {
+        CorsairError(code: .invalidConfiguration, message: message)
+    }
+}
+
 // MARK: - Description
 
 extension CorsairError {
@@ -395,19 +406,6 @@ extension CorsairError {
 
     /// A compact duration for messages: `250ms`, `2.5s`, `90s`.
     static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        if seconds == 0 && attoseconds >= 0 {
-            let milliseconds = attoseconds / 1_000_000_000_000_000
-            if milliseconds > 0 || attoseconds == 0 {
-                return "\(milliseconds)ms"
-            }
-            return "\(attoseconds / 1_000_000_000)ns"
-        }
-        let milliseconds = attoseconds / 1_000_000_000_000_000
-        guard milliseconds != 0 else { return "\(seconds)s" }
-        var fraction = String(abs(milliseconds))
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return "\(seconds).\(fraction)s"
+        DurationFormatting.text(duration)
     }
 }

@@ -15,12 +15,12 @@ final class Wakeup: Sendable {
     init() throws(CorsairError) {
         #if os(Linux)
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        guard fd >= 0 else { throw CorsairError.socketError(message: "eventfd failed: errno \(errno)") }
+        guard fd >= 0 else { throw CorsairError.socketError(attempts: 0, endpoint: nil, operation: "eventfd failed: errno \(errno)", underlying: nil) }
         self.readDescriptor = fd
         self.writeDescriptor = fd
         #else
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw CorsairError.socketError(message: "pipe failed: errno \(errno)") }
+        guard pipe(&fds) == 0 else { throw CorsairError.socketError(attempts: 0, endpoint: nil, operation: "pipe failed: errno \(errno)", underlying: nil) }
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
         self.readDescriptor = fds[0]
