@@ -42,7 +42,7 @@ public final class ClientEngine: Sendable {
             context = try Context()
             keyPair = try configuration.curveKeyPair ?? (ZMQ.has("curve") ? CurveKeyPair.generate() : nil)
         } catch {
-            throw .socketError(attempts: 0, endpoint: endpoint.address, operation: "open socket", underlying: error)
+            throw .socketError(attempts: 0, endpoint: nil, operation: "start engine", underlying: error)
         }
         self.curvePublicKey = keyPair?.publicKey
         let inbox = EngineInbox(wakeup: try Wakeup())

@@ -1,3 +1,5 @@
+import CoreMetrics
+import DequeModule
 import HeapModule
 import Logging
 import ZeroMQ
@@ -291,7 +293,7 @@ final class EngineCore {
                     shardID: call.options.shardID,
                     bodyFrameCount: UInt16(clamping: call.body.count)
                 )
-                try socket.socket.send(header.encode(), more: !call.body.isEmpty, dontWait: true)
+                try socket.socket.send(try header.encode(), more: !call.body.isEmpty, dontWait: true)
                 if !call.body.isEmpty {
                     try socket.socket.send(multipart: call.body, dontWait: true)
                 }
