@@ -61,7 +61,15 @@ public struct Poller {
     /// A signal does not end the wait early: it resumes with the time left.
     /// - Parameter timeout: How long to wait; `nil` waits for ever, `.zero` only looks.
     /// - Returns: How many registrations are ready; 0 when the timeout passed.
+    /// - Throws: ``ZMQError/Code/notASocket`` when a registered socket has been closed.
     public mutating func poll(timeout: Duration?) throws(ZMQError) -> Int {
+        // A closed socket's item holds a dangling handle (or none, which libzmq would read as
+        // descriptor 0); never hand either to zmq_poll.
+        for socket in self.sockets {
+            if let socket, socket.isClosed {
+                throw ZMQError(errno: ENOTSOCK, operation: "zmq_poll \(socket.kind)")
+            }
+        }
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now.advanced(by: $0) }
         while true {
