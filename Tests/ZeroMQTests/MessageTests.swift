@@ -38,6 +38,7 @@ struct MessageTests {
         let context = try Context()
         let server = try Socket(context, .pair)
         let endpoint = try bindFresh(server, transport)
+        defer { removeIPCFile(endpoint) }
         let client = try Socket(context, .pair)
         try client.connect(endpoint)
 

@@ -14,6 +14,7 @@ struct MultipartTests {
         let context = try Context()
         let server = try Socket(context, .rep)
         let endpoint = try bindFresh(server, transport)
+        defer { removeIPCFile(endpoint) }
         let client = try Socket(context, .req)
         try client.connect(endpoint)
 
@@ -37,6 +38,7 @@ struct MultipartTests {
         let context = try Context()
         let server = try Socket(context, .router)
         let endpoint = try bindFresh(server, transport)
+        defer { removeIPCFile(endpoint) }
         let client = try Socket(context, .dealer)
         let identity: [UInt8] = Array("client-7".utf8)
         try client.set(.routingID, to: identity)
@@ -56,6 +58,7 @@ struct MultipartTests {
         let context = try Context()
         let left = try Socket(context, .pair)
         let endpoint = try bindFresh(left, transport)
+        defer { removeIPCFile(endpoint) }
         let right = try Socket(context, .pair)
         try right.connect(endpoint)
 

@@ -156,6 +156,7 @@ struct SocketOptionTests {
         let socket = try Socket(context, .router)
         #expect(try socket.lastEndpoint == "")
         let requested = transport.uniqueBindEndpoint()
+        defer { removeIPCFile(requested) }
         try socket.bind(requested)
         let endpoint = try socket.lastEndpoint
         #expect(try socket.get(.lastEndpoint) == endpoint)

@@ -3,6 +3,12 @@ import Foundation
 import Synchronization
 import ZeroMQ
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The transports the round-trip tests run over.
 enum Transport: String, CaseIterable, Sendable, CustomStringConvertible {
     case inproc
@@ -34,9 +40,17 @@ enum Transport: String, CaseIterable, Sendable, CustomStringConvertible {
 }
 
 /// Binds a socket on a fresh endpoint of a transport and returns the endpoint to connect to.
+///
+/// Pair it with ``removeIPCFile(_:)``: libzmq 4.3.4 leaves the socket file of an ipc endpoint behind.
 func bindFresh(_ socket: Socket, _ transport: Transport) throws -> String {
     try socket.bind(transport.uniqueBindEndpoint())
     return try socket.lastEndpoint
+}
+
+/// Deletes the socket file of an `ipc://` endpoint; does nothing for other transports.
+func removeIPCFile(_ endpoint: String) {
+    guard endpoint.hasPrefix("ipc://") else { return }
+    unlink(String(endpoint.dropFirst("ipc://".count)))
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
