@@ -566,6 +566,15 @@ static void install_signal_handlers(void) {
     if (sigaction(SIGINT, &action, NULL) != 0 || sigaction(SIGTERM, &action, NULL) != 0) {
         fail_errno(errno);
     }
+    // A parent may start us with these signals blocked (the mask is inherited from the thread
+    // that spawned us); unblock them, or they would stay pending for ever.
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGINT);
+    sigaddset(&wanted, SIGTERM);
+    if (pthread_sigmask(SIG_UNBLOCK, &wanted, NULL) != 0) {
+        fail_errno(errno);
+    }
 }
 
 static int run_echo_server(const options_t *options) {

@@ -4,7 +4,9 @@ extension CorsairCommand {
     /// Every subcommand, one line each, so that adding one touches one line here.
     static var commands: [any ParsableCommand.Type] {
         [
+            RequestCommand.self,
             ShardsCommand.self,
+            ReconnectStormCommand.self,
         ]
     }
 }
