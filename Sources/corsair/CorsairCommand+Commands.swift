@@ -4,6 +4,8 @@ extension CorsairCommand {
     /// Every subcommand, one line each, so that adding one touches one line here.
     static var commands: [any ParsableCommand.Type] {
         [
+            ServeCommand.self,
+            KeygenCommand.self,
         ]
     }
 }
