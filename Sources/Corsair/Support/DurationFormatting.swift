@@ -1,18 +1,19 @@
-/// Short human text for durations in errors and logs: `2.5s`, `300ms`, `750us`.
+/// Short human text for durations in errors and logs: `250ms`, `2.5s`, `90s`.
 package enum DurationFormatting {
     package static func text(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
-        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        if microseconds % 1_000_000 == 0 {
-            return "\(microseconds / 1_000_000)s"
+        if seconds == 0 && attoseconds >= 0 {
+            let milliseconds = attoseconds / 1_000_000_000_000_000
+            if milliseconds > 0 || attoseconds == 0 {
+                return "\(milliseconds)ms"
+            }
+            return "\(attoseconds / 1_000_000_000)ns"
         }
-        if microseconds >= 1_000_000 {
-            let tenths = (microseconds + 50_000) / 100_000
-            return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
-        }
-        if microseconds % 1000 == 0 || microseconds >= 10_000 {
-            return "\((microseconds + 500) / 1000)ms"
-        }
-        return "\(microseconds)us"
+        let milliseconds = attoseconds / 1_000_000_000_000_000
+        guard milliseconds != 0 else { return "\(seconds)s" }
+        var fraction = String(abs(milliseconds))
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(seconds).\(fraction)s"
     }
 }

@@ -22,8 +22,11 @@ public final class Context: @unchecked Sendable {
     package let handle: UnsafeMutableRawPointer
 
     /// Makes a context.
-    /// - Parameter ioThreads: libzmq I/O threads; one handles about a gigabyte a second.
-    public init(ioThreads: Int = 1) throws(ZMQError) {
+    /// - Parameters:
+    ///   - ioThreads: libzmq I/O threads; one handles about a gigabyte a second.
+    ///   - maxSockets: The most sockets open at once. Closed sockets count until libzmq's reaper
+    ///     thread has freed them, so a process that churns sockets needs headroom. Default 1023.
+    public init(ioThreads: Int = 1, maxSockets: Int = 1023) throws(ZMQError) {
         guard let handle = zmq_ctx_new() else {
             throw ZMQError.last("zmq_ctx_new")
         }
@@ -35,7 +38,14 @@ public final class Context: @unchecked Sendable {
                 throw error
             }
         }
-        // Our own sockets are few; the default (1023) is fine, but never let libzmq fail silently.
+        if maxSockets != 1023 {
+            guard zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, Int32(clamping: maxSockets)) == 0 else {
+                let error = ZMQError.last("zmq_ctx_set MAX_SOCKETS \(maxSockets)")
+                zmq_ctx_term(handle)
+                throw error
+            }
+        }
+        // New sockets linger 0 ms by default, so terminating never waits on unsent messages.
         _ = zmq_ctx_set(handle, ZMQ_BLOCKY, 0)
     }
 

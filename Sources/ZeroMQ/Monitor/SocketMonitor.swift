@@ -16,7 +16,7 @@ import Synchronization
 public final class SocketMonitor {
     /// The PAIR socket events arrive on.
     public let socket: Socket
-    private let watched: UnsafeMutableRawPointer
+    private weak var watched: Socket?
 
     /// Starts monitoring a socket.
     public init(watching target: Socket) throws(ZMQError) {
@@ -25,7 +25,7 @@ public final class SocketMonitor {
         guard zmq_socket_monitor(handle, endpoint, ZMQ_EVENT_ALL) == 0 else {
             throw ZMQError.last("zmq_socket_monitor")
         }
-        self.watched = handle
+        self.watched = target
         let socket = try Socket(target.context, .pair)
         try socket.connect(endpoint)
         self.socket = socket
@@ -70,9 +70,17 @@ public final class SocketMonitor {
 
     /// Stops monitoring and closes the event socket.
     ///
-    /// Call it while the watched socket is still open; closing the watched socket also stops it.
+    /// Call it before closing the watched socket: libzmq keeps a monitor's own socket alive until
+    /// monitoring is stopped explicitly, so closing only the watched socket leaks it.
     public func close() {
+        if let handle = self.watched?.handle {
+            zmq_socket_monitor(handle, nil, 0)
+        }
         self.socket.close()
+    }
+
+    deinit {
+        self.close()
     }
 }
 

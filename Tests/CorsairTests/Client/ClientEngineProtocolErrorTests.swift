@@ -5,7 +5,7 @@ import Testing
 @Suite("Client engine: bad replies")
 struct ClientEngineProtocolErrorTests {
     static let badReplies: [(String, @Sendable (TestPeer.Request) -> [[UInt8]])] = [
-        ("no header", { _ in [] }),
+        ("no header", { _ in [[]] }),
         ("wrong magic", { request in [bytes("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")] + request.body }),
         ("truncated header", { request in [Array(TestPeer.reply(to: request)[0].prefix(12))] }),
         ("extra frames", { request in TestPeer.reply(to: request, body: [bytes("a")]) + [bytes("extra")] }),

@@ -19,6 +19,10 @@ extension ClientEngine {
         /// requests beyond the bound wait in FIFO order. Default: 64.
         public var maxSocketsPerEndpoint: Int
 
+        /// The most sockets the engine's libzmq context holds at once, closed ones awaiting libzmq's
+        /// reaper included; each REQ socket with handshake detection takes three. Default: 8192.
+        public var maxOpenSockets: Int
+
         /// This client's CURVE keypair, used for endpoints that have a server public key. Default:
         /// `nil`, a fresh keypair per engine (the server then needs no allow-list entry for us).
         public var curveKeyPair: CurveKeyPair?
@@ -43,6 +47,7 @@ extension ClientEngine {
         public init(
             retry: RetryPolicy = .default,
             maxSocketsPerEndpoint: Int = 64,
+            maxOpenSockets: Int = 8192,
             curveKeyPair: CurveKeyPair? = nil,
             detectHandshakeFailures: Bool = true,
             reconnectInterval: Duration = .milliseconds(100),
@@ -52,6 +57,7 @@ extension ClientEngine {
         ) {
             self.retry = retry
             self.maxSocketsPerEndpoint = maxSocketsPerEndpoint
+            self.maxOpenSockets = maxOpenSockets
             self.curveKeyPair = curveKeyPair
             self.detectHandshakeFailures = detectHandshakeFailures
             self.reconnectInterval = reconnectInterval

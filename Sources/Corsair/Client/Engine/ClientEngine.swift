@@ -39,10 +39,10 @@ public final class ClientEngine: Sendable {
         let context: Context
         let keyPair: CurveKeyPair?
         do {
-            context = try Context()
+            context = try Context(maxSockets: configuration.maxOpenSockets)
             keyPair = try configuration.curveKeyPair ?? (ZMQ.has("curve") ? CurveKeyPair.generate() : nil)
         } catch {
-            throw .socketError(message: "\(error)")
+            throw .socketError(attempts: 0, endpoint: nil, operation: "start engine", underlying: error)
         }
         self.curvePublicKey = keyPair?.publicKey
         let inbox = EngineInbox(wakeup: try Wakeup())

@@ -18,10 +18,10 @@ final class ClientSocket {
         self.pool = pool
     }
 
-    /// Closes the socket at once (LINGER 0) and its monitor after it.
+    /// Closes the socket at once (LINGER 0), stopping its monitor first so libzmq frees both.
     func close() {
-        self.socket.close()
         self.monitor?.close()
+        self.socket.close()
         self.call = nil
     }
 }

@@ -1,3 +1,5 @@
+import CoreMetrics
+import DequeModule
 import HeapModule
 import Logging
 import ZeroMQ
@@ -259,9 +261,9 @@ final class EngineCore {
         } catch {
             switch error.code {
             case .invalidArgument, .protocolNotSupported, .addressNotAvailable, .endpointNotFound:
-                throw .invalidEndpoint(endpoint: endpoint.address, message: "\(error)")
+                throw .invalidEndpoint(endpoint.address, message: "\(error.code)", underlying: error)
             default:
-                throw .socketError(message: "\(error)")
+                throw .socketError(attempts: 0, endpoint: endpoint.address, operation: "open socket", underlying: error)
             }
         }
     }
@@ -291,7 +293,7 @@ final class EngineCore {
                     shardID: call.options.shardID,
                     bodyFrameCount: UInt16(clamping: call.body.count)
                 )
-                try socket.socket.send(header.encode(), more: !call.body.isEmpty, dontWait: true)
+                try socket.socket.send(try header.encode(), more: !call.body.isEmpty, dontWait: true)
                 if !call.body.isEmpty {
                     try socket.socket.send(multipart: call.body, dontWait: true)
                 }
@@ -335,7 +337,7 @@ final class EngineCore {
             (header, body) = try ReplyMessage.decode(frames: frames)
         } catch {
             self.detachSocket(from: call, healthy: true)
-            self.fail(call, .protocolError(endpoint: call.endpoint.address, message: "\(error)"))
+            self.fail(call, .protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)"))
             return
         }
         guard header.requestID == call.requestID else {
@@ -362,6 +364,7 @@ final class EngineCore {
         case .wrongShard:
             self.detachSocket(from: call, healthy: true)
             self.fail(call, .wrongShard(
+                attempts: call.attempt,
                 endpoint: call.endpoint.address,
                 ownerEndpoint: header.detail.isEmpty ? nil : header.detail,
                 serverEpoch: header.epoch
@@ -371,10 +374,10 @@ final class EngineCore {
             self.fail(call, .deadlineExpiredOnServer(attempts: call.attempt, endpoint: call.endpoint.address))
         case .handlerError:
             self.detachSocket(from: call, healthy: true)
-            self.fail(call, .handlerError(endpoint: call.endpoint.address, message: header.detail))
+            self.fail(call, .handlerError(attempts: call.attempt, endpoint: call.endpoint.address, message: header.detail))
         case .badRequest:
             self.detachSocket(from: call, healthy: true)
-            self.fail(call, .badRequest(endpoint: call.endpoint.address, message: header.detail))
+            self.fail(call, .badRequest(attempts: call.attempt, endpoint: call.endpoint.address, message: header.detail))
         }
     }
 

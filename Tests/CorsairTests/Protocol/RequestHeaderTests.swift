@@ -1,0 +1,110 @@
+import Corsair
+import Testing
+
+@Suite("Request header")
+struct RequestHeaderTests {
+    @Test("golden byte layout")
+    func goldenLayout() throws {
+        let expected: [UInt8] = [
+            0x43, 0x52, 0x53, 0x52,  // magic "CRSR"
+            0x01,  // version
+            0x01,  // type: request
+            0x00, 0x03,  // body frame count
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,  // client id
+            0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
+            0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // request id
+            0x00, 0x02,  // attempt
+            0x00, 0x00, 0x05, 0xDC,  // remaining deadline: 1500 ms
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09,  // epoch
+            0x02,  // shard id length
+            0x61, 0x62,  // "ab"
+        ]
+        let encoded = try sampleRequestHeader().encode()
+        #expect(encoded == expected)
+        #expect(try RequestHeader.decode(expected) == sampleRequestHeader())
+    }
+
+    @Test(
+        "round trip of edge values",
+        arguments: [
+            RequestHeader(clientID: ClientID(high: 0, low: 0), requestID: 0, attempt: 0),
+            RequestHeader(
+                clientID: ClientID(high: .max, low: .max),
+                requestID: .max,
+                attempt: .max,
+                remainingDeadline: .milliseconds(UInt32.max),
+                epoch: .max,
+                shardID: String(repeating: "z", count: 255),
+                bodyFrameCount: .max
+            ),
+            RequestHeader(clientID: sampleClientID, requestID: 1, remainingDeadline: .milliseconds(1), shardID: "é-日本-🚀"),
+            sampleRequestHeader(),
+        ]
+    )
+    func roundTrip(header: RequestHeader) throws {
+        let frame = try header.encode()
+        #expect(frame.count == 47 + (header.shardID?.utf8.count ?? 0))
+        #expect(try RequestHeader.decode(frame) == header)
+        let viaPointer = try frame.withUnsafeBytes { bytes throws(ProtocolError) in try RequestHeader.decode(bytes) }
+        #expect(viaPointer == header)
+    }
+
+    @Test("encode(into:) appends")
+    func encodeIntoAppends() throws {
+        var out: [UInt8] = [0xAA]
+        try sampleRequestHeader().encode(into: &out)
+        #expect(out == [0xAA] + (try sampleRequestHeader().encode()))
+    }
+
+    @Test("empty shard id is sent as no shard")
+    func emptyShardID() throws {
+        var header = sampleRequestHeader()
+        header.shardID = ""
+        let frame = try header.encode()
+        #expect(frame.count == 47)
+        #expect(try RequestHeader.decode(frame).shardID == nil)
+    }
+
+    @Test(
+        "remaining deadline goes on the wire as whole milliseconds rounded up",
+        arguments: [
+            (Duration?.none, UInt32(0)),
+            (Duration.zero, 1),
+            (Duration.milliseconds(-5), 1),
+            (Duration.nanoseconds(1), 1),
+            (Duration.microseconds(1500), 2),
+            (Duration.milliseconds(2), 2),
+            (Duration.seconds(3), 3000),
+            (Duration.milliseconds(Int64(UInt32.max)), UInt32.max),
+            (Duration.milliseconds(Int64(UInt32.max) + 1), UInt32.max),
+            (Duration.seconds(Int64.max), UInt32.max),
+        ] as [(Duration?, UInt32)]
+    )
+    func deadlineRounding(deadline: Duration?, milliseconds: UInt32) throws {
+        var header = sampleRequestHeader()
+        header.remainingDeadline = deadline
+        #expect(header.remainingDeadlineMilliseconds == milliseconds)
+        let decoded = try RequestHeader.decode(try header.encode())
+        #expect(decoded.remainingDeadline == (milliseconds == 0 ? nil : .milliseconds(milliseconds)))
+    }
+
+    @Test("shard id over 255 bytes cannot be encoded")
+    func shardIDTooLong() {
+        var header = sampleRequestHeader()
+        header.shardID = String(repeating: "é", count: 128)  // 256 UTF-8 bytes
+        var out: [UInt8] = []
+        let error = protocolError { () throws(ProtocolError) in try header.encode(into: &out) }
+        #expect(error?.code == .shardIDTooLong)
+        #expect(error?.requestID == header.requestID)
+        #expect(out.isEmpty)
+    }
+
+    @Test("client id")
+    func clientID() throws {
+        #expect(sampleClientID.description == "000102030405060708090a0b0c0d0e0f")
+        #expect(sampleClientID.bytes == Array(0...15))
+        #expect(ClientID(bytes: Array(0...15)) == sampleClientID)
+        #expect(ClientID(bytes: Array(0...14)) == nil)
+        #expect(ClientID.random() != ClientID.random())
+    }
+}
