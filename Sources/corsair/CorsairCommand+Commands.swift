@@ -4,8 +4,10 @@ extension CorsairCommand {
     /// Every subcommand, one line each, so that adding one touches one line here.
     static var commands: [any ParsableCommand.Type] {
         [
+            ServeCommand.self,
             RequestCommand.self,
             ShardsCommand.self,
+            KeygenCommand.self,
             ReconnectStormCommand.self,
         ]
     }

@@ -1,0 +1,514 @@
+import CoreMetrics
+import Logging
+import Metrics
+import ZeroMQ
+
+/// The I/O thread's side of a ``CorsairServer``: the ROUTER socket, the ZAP handler, the replay
+/// cache and the table of running handlers.
+///
+/// Made on the I/O thread and used only there, so none of it needs locks: handlers reach it through
+/// the ``ServerInbox`` and a ``Wakeup``, and it reaches clients through the ROUTER.
+final class ServerCore {
+    /// A handler run in progress: where its reply goes and the task to cancel if draining runs out.
+    private struct Job {
+        let envelope: [[UInt8]]
+        let key: ReplayCache.Key?
+        let task: Task<Void, Never>
+    }
+
+    /// How a handler's reply is framed.
+    private enum ReplyMode: Sendable {
+        case raw
+        case corsair(requestID: RequestID, epoch: UInt64)
+    }
+
+    /// Messages read per loop turn before replies and the wake-up get a look in.
+    private static let receiveBatch = 256
+
+    private let configuration: CorsairServer.Configuration
+    private let handler: any RequestHandler
+    private let inbox: ServerInbox
+    private let statisticsBox: ServerStatisticsBox
+    private let logger: Logger
+    private let metrics: ServerMetrics
+    private let clock = ContinuousClock()
+
+    private var context: Context?
+    private var router: Socket?
+    private var zap: ZAPAuthenticator?
+    private var poller = Poller()
+    private var pollerDirty = true
+    private var zapIndex: Int?
+    private var routerIndex: Int?
+
+    private var jobs: [UInt64: Job] = [:]
+    private var nextJobID: UInt64 = 0
+    private var cache: ReplayCache
+    private var statistics = CorsairServer.Statistics()
+    private var completions: [ServerInbox.Completion] = []
+    private var serving = false
+    private var drainDeadline: ContinuousClock.Instant?
+
+    init(
+        configuration: CorsairServer.Configuration,
+        handler: any RequestHandler,
+        inbox: ServerInbox,
+        statistics: ServerStatisticsBox
+    ) {
+        self.configuration = configuration
+        self.handler = handler
+        self.inbox = inbox
+        self.statisticsBox = statistics
+        self.logger = configuration.logger
+        self.metrics = ServerMetrics(prefix: configuration.metricsPrefix)
+        self.cache = ReplayCache(capacity: configuration.replayCacheEntries, ttl: configuration.replayCacheTTL)
+    }
+
+    // MARK: Setup
+
+    /// Opens the context, the ZAP handler and the ROUTER, and binds every endpoint.
+    /// - Returns: The endpoints bound, with wildcard ports resolved.
+    func setUp() throws(CorsairServerError) -> [String] {
+        let context = try Self.zmq("cannot create a ZeroMQ context") { () throws(ZMQError) in try Context() }
+        self.context = context
+        if let curve = self.configuration.curve, let allowed = curve.allowedClientKeys {
+            // Bound before the ROUTER, so no handshake can start without it.
+            self.zap = try Self.zmq("cannot bind the ZAP handler") { () throws(ZMQError) in
+                try ZAPAuthenticator(context: context, allowedKeys: allowed, logger: self.logger)
+            }
+        }
+        let router = try Self.zmq("cannot open the ROUTER socket") { () throws(ZMQError) in
+            let router = try Socket(context, .router)
+            try router.set(.routerMandatory, to: true)
+            try router.set(.maximumMessageSize, to: self.configuration.maxMessageSize)
+            if let curve = self.configuration.curve {
+                try router.set(.curveServer, to: true)
+                try router.set(.curveSecretKey, to: curve.secretKey)
+                try router.set(.zapDomain, to: "corsair")
+            }
+            return router
+        }
+        self.router = router
+        var bound: [String] = []
+        for endpoint in self.configuration.endpoints {
+            do {
+                try router.bind(endpoint)
+                bound.append(try router.lastEndpoint)
+            } catch {
+                throw .bind(endpoint, error)
+            }
+        }
+        return bound
+    }
+
+    /// Closes whatever ``setUp()`` opened before it failed, and reports the failure to waiters.
+    func abandonSetUp(_ error: CorsairServerError) {
+        self.router?.close()
+        self.zap?.socket.close()
+        self.router = nil
+        self.zap = nil
+        self.context = nil
+        self.inbox.finish(.failure(error))
+    }
+
+    private static func zmq<T>(_ what: String, _ body: () throws(ZMQError) -> T) throws(CorsairServerError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .socket(what, error)
+        }
+    }
+
+    // MARK: The loop
+
+    /// Serves until stopped, drains, then closes every socket and reports to the inbox's waiters.
+    func run() {
+        var outcome: Result<Void, CorsairServerError> = .success(())
+        while true {
+            let (started, stopDeadline) = self.inbox.take(into: &self.completions)
+            if let stopDeadline {
+                self.beginDraining(until: stopDeadline)
+            } else if started, !self.serving {
+                self.serving = true
+                self.pollerDirty = true
+            }
+            for completion in self.completions {
+                self.finish(completion)
+            }
+            self.completions.removeAll(keepingCapacity: true)
+            if self.serving {
+                self.receiveBatch()
+            }
+            let now = self.clock.now
+            self.cache.expire(now: now)
+            self.statisticsBox.publish(self.statistics)
+            if let deadline = self.drainDeadline, self.jobs.isEmpty || now >= deadline {
+                break
+            }
+            self.rebuildPollerIfNeeded()
+            let timeout = self.drainDeadline.map { max(now.duration(to: $0), .zero) }
+            do {
+                _ = try self.poller.poll(timeout: timeout)
+            } catch {
+                if error.code != .terminated {
+                    self.logger.error("zmq_poll failed; the server stops", metadata: ["error": "\(error)"])
+                    outcome = .failure(.socket("zmq_poll failed", error))
+                }
+                break
+            }
+            if self.poller.events(at: 0).contains(.readable) {
+                self.inbox.wakeup.drain()
+            }
+            if let index = self.zapIndex, self.poller.events(at: index).contains(.readable), let zap = self.zap {
+                zap.handleReadable()
+                let refusals = zap.takeRefusals()
+                if refusals > 0 {
+                    self.statistics.authenticationRefusals += refusals
+                    self.metrics.authenticationRefusals.increment(by: Int64(refusals))
+                }
+            }
+            // The ROUTER is read at the top of the next turn, whether or not it woke this one.
+        }
+        self.shutDown(outcome)
+    }
+
+    private func beginDraining(until deadline: ContinuousClock.Instant) {
+        if let current = self.drainDeadline, current <= deadline { return }
+        if self.drainDeadline == nil {
+            let left = self.clock.now.duration(to: deadline)
+            self.logger.info(
+                "stopping: no new requests; draining handlers in flight",
+                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationFormatting.text(max(left, .zero)))"]
+            )
+        }
+        self.drainDeadline = deadline
+        // Requests that arrive from now on stay unread in libzmq and go when the socket closes;
+        // their clients time out and retry elsewhere.
+        self.serving = false
+        self.pollerDirty = true
+    }
+
+    private func rebuildPollerIfNeeded() {
+        guard self.pollerDirty else { return }
+        self.pollerDirty = false
+        self.poller.removeAll()
+        self.poller.add(fileDescriptor: self.inbox.wakeup.readDescriptor, events: .readable)
+        self.zapIndex = self.zap.map { self.poller.add($0.socket, events: .readable) }
+        if self.serving, let router = self.router {
+            self.routerIndex = self.poller.add(router, events: .readable)
+        } else {
+            self.routerIndex = nil
+        }
+    }
+
+    private func shutDown(_ outcome: Result<Void, CorsairServerError>) {
+        if !self.jobs.isEmpty {
+            self.logger.warning(
+                "drain timeout passed; cancelling handlers still running, their clients get no reply",
+                metadata: ["cancelled": "\(self.jobs.count)"]
+            )
+        }
+        for job in self.jobs.values {
+            job.task.cancel()
+        }
+        self.jobs.removeAll()
+        self.statistics.inFlight = 0
+        self.metrics.inFlight.record(0)
+        self.statisticsBox.publish(self.statistics)
+        self.poller.removeAll()
+        self.router?.close()
+        self.zap?.socket.close()
+        self.router = nil
+        self.zap = nil
+        // Releasing the last reference terminates the context, which waits for libzmq to let go of
+        // the listening ports: once run() returns, they are free.
+        self.context = nil
+        self.logger.info("stopped")
+        self.inbox.finish(outcome)
+    }
+
+    // MARK: Receiving
+
+    private func receiveBatch() {
+        guard let router = self.router else { return }
+        for _ in 0..<Self.receiveBatch {
+            var frames: [[UInt8]] = []
+            var total = 0
+            do {
+                let first = try router.receive(dontWait: true)
+                frames.append(first.bytes)
+                total = 1
+                var more = first.hasMore
+                // The rest of a multipart message arrives with its first frame, so this never waits.
+                while more {
+                    let frame = try router.receive()
+                    more = frame.hasMore
+                    total += 1
+                    if frames.count < self.configuration.maxFramesPerMessage {
+                        frames.append(frame.bytes)
+                    }
+                }
+            } catch {
+                if error.code != .wouldBlock {
+                    self.logger.warning("receive failed", metadata: ["error": "\(error)"])
+                }
+                return
+            }
+            if total > self.configuration.maxFramesPerMessage {
+                self.tooManyFrames(frames, total: total)
+            } else {
+                self.classify(frames)
+            }
+        }
+    }
+
+    private func classify(_ frames: [[UInt8]]) {
+        switch IncomingRequest.parse(frames: frames) {
+        case .corsair(let envelope, let header, let body):
+            self.admit(envelope: envelope, header: header, body: body)
+        case .raw(let envelope, let body):
+            self.admitRaw(envelope: envelope, body: body)
+        case .malformed(let envelope, let requestID, let error):
+            self.malformed(envelope: envelope, requestID: requestID, detail: error.message)
+        }
+    }
+
+    private func tooManyFrames(_ frames: [[UInt8]], total: Int) {
+        let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
+        switch IncomingRequest.parse(frames: frames) {
+        case .corsair(let envelope, let header, _):
+            self.malformed(envelope: envelope, requestID: header.requestID, detail: detail)
+        case .malformed(let envelope, let requestID, _):
+            self.malformed(envelope: envelope, requestID: requestID, detail: detail)
+        case .raw:
+            self.malformed(envelope: nil, requestID: nil, detail: detail)
+        }
+    }
+
+    /// Answers "bad request" when the message can be answered, otherwise drops it; counts it either way.
+    private func malformed(envelope: [[UInt8]]?, requestID: RequestID?, detail: String) {
+        self.statistics.malformedMessages += 1
+        guard let envelope, let requestID else {
+            self.metrics.malformedDropped.increment()
+            self.logger.debug("dropped a malformed message", metadata: ["reason": "\(detail)"])
+            return
+        }
+        self.metrics.malformedAnswered.increment()
+        self.logger.debug("bad request", metadata: ["request-id": "\(requestID)", "reason": "\(detail)"])
+        self.sendStatus(.badRequest, to: envelope, requestID: requestID, epoch: self.currentEpoch, detail: detail)
+    }
+
+    // MARK: Admission
+
+    private var currentEpoch: UInt64 {
+        self.configuration.ownership?.epoch ?? 0
+    }
+
+    /// Checks in order: expired, shard, replay, in-flight bound; then runs the handler.
+    private func admit(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]]) {
+        let epoch = self.currentEpoch
+        if let remaining = header.remainingDeadline, remaining <= self.configuration.minimumRemainingDeadline {
+            self.sendStatus(
+                .deadlineExpired,
+                to: envelope,
+                requestID: header.requestID,
+                epoch: epoch,
+                detail: "the request's deadline had passed when the server received it"
+            )
+            return
+        }
+        if let shardID = header.shardID, let ownership = self.configuration.ownership,
+           case .notOwned(let owner, let mapEpoch) = ownership.decide(shardID: shardID, clientEpoch: header.epoch)
+        {
+            self.sendStatus(.wrongShard, to: envelope, requestID: header.requestID, epoch: mapEpoch, detail: owner ?? "")
+            return
+        }
+        let now = self.clock.now
+        let key = ReplayCache.Key(clientID: header.clientID, requestID: header.requestID)
+        switch self.cache.lookup(key, now: now) {
+        case .done(let content, let status):
+            self.statistics.replays += 1
+            self.metrics.replays.increment()
+            self.send(content, to: envelope, status: status)
+            return
+        case .running:
+            self.statistics.replays += 1
+            self.metrics.replays.increment()
+            self.cache.addWaiter(key, envelope: envelope)
+            return
+        case .miss:
+            break
+        }
+        guard self.jobs.count < self.configuration.maxInFlight else {
+            self.overloaded(envelope: envelope, mode: .corsair(requestID: header.requestID, epoch: epoch))
+            return
+        }
+        let request = ServerRequest(
+            body: body,
+            clientID: header.clientID,
+            requestID: header.requestID,
+            attempt: header.attempt,
+            shardID: header.shardID,
+            epoch: header.epoch,
+            isRaw: false,
+            deadline: header.remainingDeadline.map { now.advanced(by: $0) }
+        )
+        self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: header.requestID, epoch: epoch))
+    }
+
+    /// Raw requests carry no ids: no deadline, shard or replay checks, only the in-flight bound.
+    private func admitRaw(envelope: [[UInt8]], body: [[UInt8]]) {
+        self.statistics.rawRequests += 1
+        self.metrics.rawRequests.increment()
+        guard self.jobs.count < self.configuration.maxInFlight else {
+            self.overloaded(envelope: envelope, mode: .raw)
+            return
+        }
+        self.spawn(ServerRequest(body: body, isRaw: true), envelope: envelope, key: nil, mode: .raw)
+    }
+
+    private func overloaded(envelope: [[UInt8]], mode: ReplyMode) {
+        self.statistics.overloadReplies += 1
+        self.metrics.overloadReplies.increment()
+        let retryAfter = self.configuration.overloadRetryAfter
+        switch mode {
+        case .corsair(let requestID, let epoch):
+            self.sendStatus(.overloaded, to: envelope, requestID: requestID, epoch: epoch, retryAfter: retryAfter)
+        case .raw:
+            // A plain client cannot read a status; tell it in words, in the one frame it expects.
+            let text = "ERR overloaded; retry after \(DurationFormatting.text(retryAfter))"
+            self.send([Array(text.utf8)], to: envelope, status: .overloaded)
+        }
+    }
+
+    // MARK: Handlers
+
+    private func spawn(_ request: ServerRequest, envelope: [[UInt8]], key: ReplayCache.Key?, mode: ReplyMode) {
+        self.nextJobID &+= 1
+        let jobID = self.nextJobID
+        let task = Task { [handler = self.handler, inbox = self.inbox] in
+            await ServerCore.execute(handler, request, mode: mode, jobID: jobID, inbox: inbox)
+        }
+        self.jobs[jobID] = Job(envelope: envelope, key: key, task: task)
+        if let key {
+            self.cache.started(key, jobID: jobID)
+        }
+        self.statistics.handlerExecutions += 1
+        self.statistics.inFlight = self.jobs.count
+        self.metrics.inFlight.record(self.jobs.count)
+    }
+
+    /// Runs the handler off the I/O thread and hands its framed answer to the inbox.
+    private static func execute(
+        _ handler: any RequestHandler,
+        _ request: ServerRequest,
+        mode: ReplyMode,
+        jobID: UInt64,
+        inbox: ServerInbox
+    ) async {
+        let start = ContinuousClock.now
+        let answer = await Self.run(handler, request, mode: mode)
+        inbox.complete(
+            ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: .now))
+        )
+    }
+
+    /// Runs the handler and frames its answer.
+    private static func run(
+        _ handler: any RequestHandler,
+        _ request: ServerRequest,
+        mode: ReplyMode
+    ) async -> (content: [[UInt8]], status: ReplyStatus) {
+        do {
+            let reply = try await handler.handle(request)
+            switch mode {
+            case .raw:
+                // A REQ client needs at least one frame after the envelope.
+                return (reply.body.isEmpty ? [[]] : reply.body, .ok)
+            case .corsair(let requestID, let epoch):
+                do {
+                    let header = ReplyHeader(status: .ok, requestID: requestID, epoch: epoch)
+                    return (try ServerEnvelope.reply(envelope: [], header: header, body: reply.body), .ok)
+                } catch {
+                    return (Self.errorContent(error.message, mode: mode), .handlerError)
+                }
+            }
+        } catch {
+            return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+        }
+    }
+
+    private static func errorContent(_ message: String, mode: ReplyMode) -> [[UInt8]] {
+        switch mode {
+        case .raw:
+            return [Array("ERR \(message)".utf8)]
+        case .corsair(let requestID, let epoch):
+            return [ReplyHeader(status: .handlerError, requestID: requestID, epoch: epoch, detail: message).encode()]
+        }
+    }
+
+    private func finish(_ completion: ServerInbox.Completion) {
+        guard let job = self.jobs.removeValue(forKey: completion.jobID) else { return }
+        self.statistics.inFlight = self.jobs.count
+        self.metrics.inFlight.record(self.jobs.count)
+        self.metrics.handlerDuration.record(duration: completion.duration)
+        self.send(completion.content, to: job.envelope, status: completion.status)
+        if let key = job.key {
+            let waiters = self.cache.finished(
+                key,
+                jobID: completion.jobID,
+                content: completion.content,
+                status: completion.status,
+                now: self.clock.now
+            )
+            for envelope in waiters {
+                self.send(completion.content, to: envelope, status: completion.status)
+            }
+        }
+    }
+
+    // MARK: Sending
+
+    private func sendStatus(
+        _ status: ReplyStatus,
+        to envelope: [[UInt8]],
+        requestID: RequestID,
+        epoch: UInt64,
+        retryAfter: Duration = .zero,
+        detail: String = ""
+    ) {
+        let header = ReplyHeader(status: status, requestID: requestID, epoch: epoch, retryAfter: retryAfter, detail: detail)
+        self.send([header.encode()], to: envelope, status: status)
+    }
+
+    /// Sends without ever waiting: a reply to a client that is gone, or whose queue is full, is
+    /// counted and dropped.
+    private func send(_ content: [[UInt8]], to envelope: [[UInt8]], status: ReplyStatus) {
+        self.statistics.replies[status, default: 0] += 1
+        self.metrics.reply(status)
+        guard let router = self.router else { return }
+        let last = envelope.count + content.count - 1
+        var index = 0
+        do {
+            // ROUTER fails only on the first frame (unknown peer, full queue); later ones always go.
+            for frame in envelope {
+                try router.send(frame, more: index < last, dontWait: true)
+                index += 1
+            }
+            for frame in content {
+                try router.send(frame, more: index < last, dontWait: true)
+                index += 1
+            }
+        } catch {
+            self.statistics.unroutableReplies += 1
+            if error.code == .wouldBlock {
+                self.metrics.queueFull.increment()
+            } else {
+                self.metrics.unroutable.increment()
+                if error.code != .hostUnreachable {
+                    self.logger.warning("reply send failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import CoreMetrics
+import Metrics
+
+/// The server's counters, timer and gauge, made once at startup so the request path only records.
+struct ServerMetrics {
+    private let replies: [ReplyStatus: Counter]
+    let handlerDuration: Timer
+    let inFlight: Gauge
+    let replays: Counter
+    let overloadReplies: Counter
+    let malformedAnswered: Counter
+    let malformedDropped: Counter
+    let unroutable: Counter
+    let queueFull: Counter
+    let rawRequests: Counter
+    let authenticationRefusals: Counter
+
+    init(prefix: String) {
+        var replies: [ReplyStatus: Counter] = [:]
+        for status in ReplyStatus.allCases {
+            replies[status] = Counter(label: "\(prefix)_requests_total", dimensions: [("status", Self.label(status))])
+        }
+        self.replies = replies
+        self.handlerDuration = Timer(label: "\(prefix)_handler_duration")
+        self.inFlight = Gauge(label: "\(prefix)_requests_in_flight")
+        self.replays = Counter(label: "\(prefix)_replays_total")
+        self.overloadReplies = Counter(label: "\(prefix)_overload_replies_total")
+        self.malformedAnswered = Counter(label: "\(prefix)_malformed_messages_total", dimensions: [("action", "answered")])
+        self.malformedDropped = Counter(label: "\(prefix)_malformed_messages_total", dimensions: [("action", "dropped")])
+        self.unroutable = Counter(label: "\(prefix)_unroutable_replies_total", dimensions: [("reason", "unreachable")])
+        self.queueFull = Counter(label: "\(prefix)_unroutable_replies_total", dimensions: [("reason", "queue_full")])
+        self.rawRequests = Counter(label: "\(prefix)_raw_requests_total")
+        self.authenticationRefusals = Counter(label: "\(prefix)_authentication_refusals_total")
+    }
+
+    func reply(_ status: ReplyStatus) {
+        self.replies[status]?.increment()
+    }
+
+    /// Metric-friendly status names: `ok`, `wrong_shard`, `overloaded`, `deadline_expired`, …
+    static func label(_ status: ReplyStatus) -> String {
+        switch status {
+        case .ok: return "ok"
+        case .wrongShard: return "wrong_shard"
+        case .overloaded: return "overloaded"
+        case .deadlineExpired: return "deadline_expired"
+        case .handlerError: return "handler_error"
+        case .badRequest: return "bad_request"
+        }
+    }
+}

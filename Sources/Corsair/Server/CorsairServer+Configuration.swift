@@ -1,0 +1,119 @@
+import Logging
+
+extension CorsairServer {
+    /// How a ``CorsairServer`` behaves. Every field but the endpoints has a documented default.
+    ///
+    /// ```swift
+    /// var configuration = CorsairServer.Configuration(endpoints: ["tcp://*:5555", "ipc:///run/kv.sock"])
+    /// configuration.maxInFlight = 256
+    /// configuration.drainTimeout = .seconds(10)
+    /// ```
+    public struct Configuration: Sendable {
+        /// The endpoints the ROUTER socket binds, such as `tcp://*:5555` or `tcp://127.0.0.1:*` (a
+        /// wildcard port: read the chosen one from ``CorsairServer/boundEndpoints``). At least one.
+        public var endpoints: [String]
+
+        /// The most handlers running at once. A request past the bound is answered "overloaded, retry
+        /// after ``overloadRetryAfter``" at once rather than queued. Default: 1024.
+        public var maxInFlight: Int
+
+        /// The wait an "overloaded" answer asks clients to keep before retrying. Default: 100 ms.
+        public var overloadRetryAfter: Duration
+
+        /// The most (client id, request id) pairs the replay cache remembers; the oldest go first.
+        /// 0 turns replay off, so a retried request runs again. Default: 100,000.
+        public var replayCacheEntries: Int
+
+        /// How long a finished request's reply stays in the replay cache. Default: 60 s.
+        public var replayCacheTTL: Duration
+
+        /// The largest frame a peer may send (libzmq's `ZMQ_MAXMSGSIZE`, checked per frame); a peer
+        /// that sends a larger one is disconnected. `nil` for no limit. Default: 16 MiB.
+        public var maxMessageSize: Int64?
+
+        /// The most frames a request may have, envelope included; a longer one is counted as
+        /// malformed and answered "bad request" when it can be. Default: 1024.
+        public var maxFramesPerMessage: Int
+
+        /// A request that arrives with at most this much of its deadline left is answered "deadline
+        /// expired" without running the handler. Clients send 1 ms for a deadline that has passed.
+        /// Default: 1 ms.
+        public var minimumRemainingDeadline: Duration
+
+        /// On graceful shutdown, how long running handlers may take to finish and have their replies
+        /// sent; handlers still running then are cancelled and their clients get no reply.
+        /// Default: 5 s.
+        public var drainTimeout: Duration
+
+        /// CURVE encryption and client authentication; `nil` serves plain text. Default: `nil`.
+        public var curve: CurveServerSecurity?
+
+        /// Which shards this server owns; `nil` serves every shard. Default: `nil`.
+        public var ownership: (any ShardOwnership)?
+
+        /// The prefix of every metric the server reports. Default: `corsair_server`.
+        public var metricsPrefix: String
+
+        /// Where the server logs. Default: a logger labelled `corsair.server`.
+        public var logger: Logger
+
+        /// A configuration with every default.
+        public init(
+            endpoints: [String],
+            maxInFlight: Int = 1024,
+            overloadRetryAfter: Duration = .milliseconds(100),
+            replayCacheEntries: Int = 100_000,
+            replayCacheTTL: Duration = .seconds(60),
+            maxMessageSize: Int64? = 16 << 20,
+            maxFramesPerMessage: Int = 1024,
+            minimumRemainingDeadline: Duration = .milliseconds(1),
+            drainTimeout: Duration = .seconds(5),
+            curve: CurveServerSecurity? = nil,
+            ownership: (any ShardOwnership)? = nil,
+            metricsPrefix: String = "corsair_server",
+            logger: Logger = Logger(label: "corsair.server")
+        ) {
+            self.endpoints = endpoints
+            self.maxInFlight = maxInFlight
+            self.overloadRetryAfter = overloadRetryAfter
+            self.replayCacheEntries = replayCacheEntries
+            self.replayCacheTTL = replayCacheTTL
+            self.maxMessageSize = maxMessageSize
+            self.maxFramesPerMessage = maxFramesPerMessage
+            self.minimumRemainingDeadline = minimumRemainingDeadline
+            self.drainTimeout = drainTimeout
+            self.curve = curve
+            self.ownership = ownership
+            self.metricsPrefix = metricsPrefix
+            self.logger = logger
+        }
+
+        /// Checks every value is in range.
+        func validate() throws(CorsairServerError) {
+            guard !self.endpoints.isEmpty else {
+                throw .invalidConfiguration("no endpoints to bind")
+            }
+            guard self.maxInFlight >= 1 else {
+                throw .invalidConfiguration("maxInFlight must be at least 1, not \(self.maxInFlight)")
+            }
+            guard self.overloadRetryAfter >= .zero else {
+                throw .invalidConfiguration("overloadRetryAfter must not be negative")
+            }
+            guard self.replayCacheEntries >= 0 else {
+                throw .invalidConfiguration("replayCacheEntries must not be negative")
+            }
+            guard self.replayCacheTTL >= .zero else {
+                throw .invalidConfiguration("replayCacheTTL must not be negative")
+            }
+            if let size = self.maxMessageSize, size < 1 {
+                throw .invalidConfiguration("maxMessageSize must be at least 1 byte, or nil")
+            }
+            guard self.maxFramesPerMessage >= 3 else {
+                throw .invalidConfiguration("maxFramesPerMessage must be at least 3 (routing id, delimiter, header)")
+            }
+            guard self.drainTimeout >= .zero else {
+                throw .invalidConfiguration("drainTimeout must not be negative")
+            }
+        }
+    }
+}

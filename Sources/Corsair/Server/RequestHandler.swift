@@ -1,0 +1,25 @@
+/// Answers the requests a ``CorsairServer`` receives.
+///
+/// The server calls ``handle(_:)`` in a task of its own for each request it admits, so many run at
+/// once (up to ``CorsairServer/Configuration/maxInFlight``); a handler shares state between calls
+/// behind its own synchronization. Throwing answers the client with status `handlerError` and the
+/// error's description as the detail; throw ``HandlerError`` to choose that text.
+///
+/// A retried request (same client id and request id) is answered from the server's replay cache,
+/// so a handler runs once per logical request even when clients retry.
+///
+/// ```swift
+/// struct Upper: RequestHandler {
+///     func handle(_ request: ServerRequest) async throws -> ServerReply {
+///         guard let text = request.text else { throw HandlerError("expected UTF-8 text") }
+///         return ServerReply(text: text.uppercased())
+///     }
+/// }
+/// ```
+public protocol RequestHandler: Sendable {
+    /// Answers one request.
+    /// - Parameter request: The body frames and who sent them.
+    /// - Returns: The reply's body frames.
+    /// - Throws: Any error, sent to the client as a handler error with the error's description.
+    func handle(_ request: ServerRequest) async throws -> ServerReply
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Corsair
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `corsair serve`: a Corsair server with a built-in handler, until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve requests with a built-in handler on one or more endpoints.",
+        discussion: """
+            Once bound, prints one line `listening <endpoint>` per endpoint on stdout (wildcard ports \
+            resolved); logs go to stderr. SIGTERM or SIGINT stops taking requests, lets requests in \
+            flight finish, sends their replies and exits 0.
+            """
+    )
+
+    /// The built-in handlers.
+    enum HandlerKind: String, ExpressibleByArgument, CaseIterable {
+        case echo
+        case kv
+
+        func make() -> any RequestHandler {
+            switch self {
+            case .echo: return EchoHandler()
+            case .kv: return KeyValueHandler()
+            }
+        }
+    }
+
+    @Option(
+        name: .customLong("bind"),
+        help: ArgumentHelp("An endpoint to bind, such as tcp://*:5555 or tcp://127.0.0.1:*; repeat for more.", valueName: "endpoint")
+    )
+    var endpoints: [String] = []
+
+    @Option(help: ArgumentHelp("The handler: echo (answers with the request) or kv (GET/SET/INCR/DEL).", valueName: "echo|kv"))
+    var handler: HandlerKind = .echo
+
+    @Option(name: .customLong("max-in-flight"), help: "Handlers running at once; past this, requests are answered \"overloaded\".")
+    var maxInFlight: Int = 1024
+
+    @Option(
+        name: .customLong("curve-secret-key-file"),
+        help: ArgumentHelp("Encrypt with CURVE using this secret key file (Z85, mode 0600).", valueName: "file")
+    )
+    var curveSecretKeyFile: String?
+
+    @Option(
+        name: .customLong("allow-client-keys-file"),
+        help: ArgumentHelp("Accept only the client public keys in this file (one Z85 key per line).", valueName: "file")
+    )
+    var allowClientKeysFile: String?
+
+    func validate() throws {
+        guard !self.endpoints.isEmpty else {
+            throw ValidationError("give at least one --bind endpoint")
+        }
+        guard self.maxInFlight >= 1 else {
+            throw ValidationError("--max-in-flight must be at least 1")
+        }
+        if self.allowClientKeysFile != nil && self.curveSecretKeyFile == nil {
+            throw ValidationError("--allow-client-keys-file needs --curve-secret-key-file")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrapForCommandLine()
+        let logger = Logger(label: "corsair.serve")
+        var configuration = CorsairServer.Configuration(endpoints: self.endpoints, maxInFlight: self.maxInFlight)
+        let server: CorsairServer
+        do {
+            if let secretKeyFile = self.curveSecretKeyFile {
+                configuration.curve = try CurveServerSecurity.load(
+                    secretKeyFile: secretKeyFile,
+                    allowedClientKeysFile: self.allowClientKeysFile
+                )
+            }
+            server = try CorsairServer(configuration: configuration, handler: self.handler.make())
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
+        }
+        for endpoint in server.boundEndpoints {
+            CommandLineOutput.line("listening \(endpoint)")
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
