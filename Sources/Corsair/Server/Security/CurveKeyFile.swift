@@ -31,7 +31,8 @@ public enum CurveKeyFile {
     }
 
     /// Reads an allow-list: one Z85 public key per line; blank lines and lines starting with `#`
-    /// are ignored, as is anything after a key and a space or `#` (a comment).
+    /// are ignored, as is anything after a key and a space or `#` (a comment). A `#` inside the
+    /// key's 40 characters is part of the key: `#` is a Z85 digit.
     ///
     /// - Throws: ``CorsairServerError`` `keyFileUnreadable`, or `invalidKeyFile` naming the first
     ///   line that is not a key.
@@ -41,8 +42,11 @@ public enum CurveKeyFile {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.drop { $0.isWhitespace }
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let token = line.prefix { !$0.isWhitespace && $0 != "#" }
-            guard let key = CurveKey(z85: String(token)) else {
+            // "#" is a Z85 digit, so a comment starts only at the line's start, after whitespace,
+            // or right after a whole 40-character key.
+            let token = line.prefix { !$0.isWhitespace }
+            let keyText = token.count > 40 && token.dropFirst(40).first == "#" ? token.prefix(40) : token
+            guard let key = CurveKey(z85: String(keyText)) else {
                 throw CorsairServerError(
                     code: .invalidKeyFile,
                     message: "allow-list \(path) line \(index + 1): not a 40-character Z85 public key",
