@@ -45,6 +45,15 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The server's CURVE public key (Z85), to encrypt and authenticate.")
     var serverPublicKey: String?
 
+    @Option(
+        name: .customLong("client-key-file"),
+        help: ArgumentHelp(
+            "With CURVE: present the keypair in PREFIX.key (as written by `corsair keygen --out PREFIX`), so an allow-list can admit this client; by default a fresh keypair is used.",
+            valueName: "prefix"
+        )
+    )
+    var clientKeyFile: String?
+
     @Flag(name: .shortAndLong, help: "Print each attempt, timeout and reconnect on stderr.")
     var verbose = false
 
@@ -66,8 +75,22 @@ struct RequestCommand: AsyncParsableCommand {
         }
     }
 
+    /// The keypair from --client-key-file: the secret key read from PREFIX.key, the public key derived.
+    private func clientKeyPair() throws -> CurveKeyPair? {
+        guard let prefix = self.clientKeyFile else { return nil }
+        do {
+            let secretKey = try CurveKeyFile.readSecretKey(at: prefix + ".key")
+            return try CurveKeyPair(secretKey: secretKey)
+        } catch {
+            StandardStreams.error("error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
     func run() async throws {
         let body = [Array(self.body.utf8)]
+        var engineConfiguration = ClientEngine.Configuration()
+        engineConfiguration.curveKeyPair = try self.clientKeyPair()
         let result: Result<Reply, CorsairError>
         if let path = self.config {
             let store: ShardMapStore
@@ -79,7 +102,7 @@ struct RequestCommand: AsyncParsableCommand {
             }
             let client: ShardedClient
             do {
-                client = try ShardedClient(store: store)
+                client = try ShardedClient(store: store, configuration: engineConfiguration)
             } catch {
                 StandardStreams.error("error: \(error)")
                 throw ExitCode(2)
@@ -103,7 +126,8 @@ struct RequestCommand: AsyncParsableCommand {
         } else {
             let engine: ClientEngine
             do {
-                engine = try ClientEngine(configuration: .init(retry: self.policy(base: .default)))
+                engineConfiguration.retry = self.policy(base: .default)
+                engine = try ClientEngine(configuration: engineConfiguration)
             } catch {
                 StandardStreams.error("error: \(error)")
                 throw ExitCode(2)

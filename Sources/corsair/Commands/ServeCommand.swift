@@ -1,6 +1,8 @@
 import ArgumentParser
 import Corsair
+import Foundation
 import Logging
+import ShardMap
 import ServiceLifecycle
 import UnixSignals
 
@@ -53,7 +55,22 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowClientKeysFile: String?
 
+    @Option(
+        name: .customLong("max-message-size"),
+        help: ArgumentHelp("The largest frame a client may send, such as 64KiB; a larger one disconnects it (default 16MiB).", valueName: "size")
+    )
+    var maxMessageSize: String?
+
+    @Flag(
+        name: .customLong("statistics-on-exit"),
+        help: "On a clean stop, print one line `statistics {json}` on stdout: replies by status, handler runs, replays, malformed messages, refused handshakes."
+    )
+    var statisticsOnExit = false
+
     func validate() throws {
+        if let size = self.maxMessageSize, (ByteSizeText.parse(size) ?? 0) < 1 {
+            throw ValidationError("--max-message-size is not a positive byte count, such as 64KiB")
+        }
         guard !self.endpoints.isEmpty else {
             throw ValidationError("give at least one --bind endpoint")
         }
@@ -69,6 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrapForCommandLine()
         let logger = Logger(label: "corsair.serve")
         var configuration = CorsairServer.Configuration(endpoints: self.endpoints, maxInFlight: self.maxInFlight)
+        if let size = self.maxMessageSize.flatMap({ ByteSizeText.parse($0) }) {
+            configuration.maxMessageSize = Int64(size)
+        }
         let server: CorsairServer
         do {
             if let secretKeyFile = self.curveSecretKeyFile {
@@ -98,5 +118,28 @@ struct ServeCommand: AsyncParsableCommand {
             CommandLineOutput.error("\(error)")
             throw ExitCode.failure
         }
+        if self.statisticsOnExit {
+            CommandLineOutput.line("statistics \(Self.json(server.statistics))")
+        }
+    }
+
+    /// The server's statistics as one line of JSON with sorted keys, for scripts and tests.
+    static func json(_ statistics: CorsairServer.Statistics) -> String {
+        var replies: [String: Int] = [:]
+        for (status, count) in statistics.replies {
+            replies["\(status)"] = count
+        }
+        let object: [String: Any] = [
+            "replies": replies,
+            "handler_executions": statistics.handlerExecutions,
+            "raw_requests": statistics.rawRequests,
+            "replays": statistics.replays,
+            "overload_replies": statistics.overloadReplies,
+            "malformed_messages": statistics.malformedMessages,
+            "unroutable_replies": statistics.unroutableReplies,
+            "authentication_refusals": statistics.authenticationRefusals,
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
     }
 }
