@@ -65,8 +65,9 @@ struct ServerLifecycleTests {
             tasks.addTask { try await group.run() }
             async let first = engine.request(bytes("first"), to: Endpoint(endpoint))
             #expect(await waitUntil { runs.count == 1 })
+            #expect(server.statistics.isServing)
             await group.triggerGracefulShutdown()
-            try await Task.sleep(for: .milliseconds(20))
+            #expect(await waitUntil { !server.statistics.isServing })
             await #expect(throws: CorsairError.self) {
                 let quick = RequestOptions(retry: testPolicy(attempts: 1, timeout: .milliseconds(300)))
                 _ = try await engine.request(bytes("late"), to: Endpoint(endpoint), options: quick)

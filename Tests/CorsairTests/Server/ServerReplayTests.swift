@@ -70,19 +70,22 @@ struct ServerReplayTests {
     @Test("the client engine's retries of a slow request run the handler once")
     func engineRetriesRunOnce() async throws {
         let runs = Tally()
+        let gate = Gate()
         let handler = ClosureRequestHandler { request in
             runs.increment()
-            // Longer than the engine's attempt timeout, so it retries on a fresh socket.
-            try await Task.sleep(for: .milliseconds(250))
+            // Held until the engine has timed out and retried on a fresh socket.
+            await gate.wait()
             return ServerReply(request.body)
         }
         try await withServer(handler: handler) { server, endpoint in
-            let engine = try makeEngine(testPolicy(attempts: 5, timeout: .milliseconds(100)))
-            let reply = try await engine.request(bytes("once"), to: Endpoint(endpoint))
-            #expect(reply.bytes == bytes("once"))
-            #expect(reply.attempts > 1)
+            let engine = try makeEngine(testPolicy(attempts: 20, timeout: .milliseconds(150)))
+            let reply = Task { try await engine.request(bytes("once"), to: Endpoint(endpoint)) }
+            #expect(await waitUntil { server.statistics.replays >= 1 })
+            gate.open()
+            let answer = try await reply.value
+            #expect(answer.bytes == bytes("once"))
+            #expect(answer.attempts > 1)
             #expect(runs.count == 1)
-            #expect(server.statistics.replays >= 1)
             await engine.shutdown()
         }
     }

@@ -97,6 +97,23 @@ struct ServerRobustnessTests {
                         _ = try dealer.socket.receiveMultipart(dontWait: true)
                     }
                 }
+                // The server reads each connection in order, so once a last good request is
+                // answered, everything sent before it on that connection has been dealt with
+                // (and closing with LINGER 0 cannot discard any of it).
+                let client = ClientID.random()
+                for (index, dealer) in dealers.enumerated() {
+                    try dealer.sendRequest(header(client: client, request: UInt64(1_000_000 + index)), body: [bytes("last")])
+                    var answered = false
+                    while !answered, let frames = try dealer.receive() {
+                        // Answered at all (ok, or overloaded by the raw requests' handlers) is what counts.
+                        if let reply = try? ReplyMessage.decode(frames: Array(frames.dropFirst())),
+                           reply.header.requestID == UInt64(1_000_000 + index)
+                        {
+                            answered = true
+                        }
+                    }
+                    guard answered else { throw TestFailure("the last request on connection \(index) got no reply") }
+                }
                 return 10_000
             }
             #expect(sent == 10_000)
@@ -106,7 +123,7 @@ struct ServerRobustnessTests {
             #expect(reply.bytes == bytes("still here"))
             await engine.shutdown()
             let statistics = server.statistics
-            #expect(statistics.malformedMessages > 3_000)
+            #expect(statistics.malformedMessages > 5_000)
             #expect(start.duration(to: .now) < .seconds(30))
         }
     }

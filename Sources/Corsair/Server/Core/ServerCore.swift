@@ -128,8 +128,9 @@ final class ServerCore {
             let (started, stopDeadline) = self.inbox.take(into: &self.completions)
             if let stopDeadline {
                 self.beginDraining(until: stopDeadline)
-            } else if started, !self.serving {
+            } else if started, !self.serving, self.drainDeadline == nil {
                 self.serving = true
+                self.statistics.isServing = true
                 self.pollerDirty = true
             }
             for completion in self.completions {
@@ -185,6 +186,7 @@ final class ServerCore {
         // Requests that arrive from now on stay unread in libzmq and go when the socket closes;
         // their clients time out and retry elsewhere.
         self.serving = false
+        self.statistics.isServing = false
         self.pollerDirty = true
     }
 
