@@ -39,7 +39,6 @@ final class ServerCore {
     private var poller = Poller()
     private var pollerDirty = true
     private var zapIndex: Int?
-    private var routerIndex: Int?
 
     private var jobs: [UInt64: Job] = [:]
     private var nextJobID: UInt64 = 0
@@ -196,10 +195,9 @@ final class ServerCore {
         self.poller.removeAll()
         self.poller.add(fileDescriptor: self.inbox.wakeup.readDescriptor, events: .readable)
         self.zapIndex = self.zap.map { self.poller.add($0.socket, events: .readable) }
+        // Only while serving: draining leaves new requests unread.
         if self.serving, let router = self.router {
-            self.routerIndex = self.poller.add(router, events: .readable)
-        } else {
-            self.routerIndex = nil
+            self.poller.add(router, events: .readable)
         }
     }
 
