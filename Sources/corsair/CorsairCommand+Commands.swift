@@ -5,7 +5,10 @@ extension CorsairCommand {
     static var commands: [any ParsableCommand.Type] {
         [
             ServeCommand.self,
+            RequestCommand.self,
+            ShardsCommand.self,
             KeygenCommand.self,
+            ReconnectStormCommand.self,
         ]
     }
 }

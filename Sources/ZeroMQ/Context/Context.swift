@@ -30,7 +30,8 @@ public final class Context: @unchecked Sendable {
         guard let handle = zmq_ctx_new() else {
             throw ZMQError.last("zmq_ctx_new")
         }
-        self.handle = handle
+        // Stored only once set up: a throw after every stored property is set would run deinit,
+        // which would terminate the handle a second time.
         if ioThreads != 1 {
             guard zmq_ctx_set(handle, ZMQ_IO_THREADS, Int32(clamping: ioThreads)) == 0 else {
                 let error = ZMQError.last("zmq_ctx_set IO_THREADS")
@@ -47,6 +48,7 @@ public final class Context: @unchecked Sendable {
         }
         // New sockets linger 0 ms by default, so terminating never waits on unsent messages.
         _ = zmq_ctx_set(handle, ZMQ_BLOCKY, 0)
+        self.handle = handle
     }
 
     /// Makes every blocking call on this context's sockets return ``ZMQError/Code/terminated``.

@@ -6,6 +6,10 @@ import Synchronization
 /// Made on, and owned by, the thread that owns the watched socket. Its ``socket`` can join that
 /// thread's ``Poller`` so events arrive in the same loop as messages.
 ///
+/// libzmq sends events with a blocking send, often from its I/O thread, so an event that cannot be
+/// queued would stall every socket of the context. The monitor therefore queues events without
+/// limit (read them, or close the monitor) and stops libzmq's monitoring before it stops listening.
+///
 /// ```swift
 /// let monitor = try SocketMonitor(watching: client)
 /// try client.connect(endpoint)
@@ -16,19 +20,30 @@ import Synchronization
 public final class SocketMonitor {
     /// The PAIR socket events arrive on.
     public let socket: Socket
-    private weak var watched: Socket?
+    // Weak: the monitor must not keep the watched socket open. A released socket is closed, and
+    // closing a socket stops its monitoring.
+    private weak var target: Socket?
 
     /// Starts monitoring a socket.
     public init(watching target: Socket) throws(ZMQError) {
         let handle = try target.checkedHandle("zmq_socket_monitor")
         let endpoint = "inproc://corsair-monitor-\(SocketMonitor.nextID())"
+        let socket = try Socket(target.context, .pair)
+        // The inproc pipe's limit is the sum of both ends' limits unless one end has none; with
+        // none here, libzmq's blocking event send never waits.
+        try socket.set(.receiveHighWaterMark, to: 0)
+        // Connected before libzmq binds (inproc allows it), so that a failure leaves no monitor
+        // running without a reader.
+        try socket.connect(endpoint)
         guard zmq_socket_monitor(handle, endpoint, ZMQ_EVENT_ALL) == 0 else {
             throw ZMQError.last("zmq_socket_monitor")
         }
-        self.watched = target
-        let socket = try Socket(target.context, .pair)
-        try socket.connect(endpoint)
         self.socket = socket
+        self.target = target
+    }
+
+    deinit {
+        self.close()
     }
 
     // inproc names are per context; a process-wide counter keeps them apart.
@@ -68,19 +83,16 @@ public final class SocketMonitor {
         return events
     }
 
-    /// Stops monitoring and closes the event socket.
+    /// Stops monitoring and closes the event socket. Calling it again does nothing.
     ///
-    /// Call it before closing the watched socket: libzmq keeps a monitor's own socket alive until
-    /// monitoring is stopped explicitly, so closing only the watched socket leaks it.
+    /// Closing the watched socket also stops monitoring; events already queued stay readable until
+    /// the monitor is closed.
     public func close() {
-        if let handle = self.watched?.handle {
+        // Stop libzmq first: once our end is closed, its next blocking event send would never return.
+        if let handle = self.target?.handle {
             zmq_socket_monitor(handle, nil, 0)
         }
+        self.target = nil
         self.socket.close()
     }
-
-    deinit {
-        self.close()
-    }
 }
-

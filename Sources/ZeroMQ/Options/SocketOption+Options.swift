@@ -23,7 +23,19 @@ extension SocketOption where Value == Duration {
     /// `ZMQ_HEARTBEAT_IVL`: how often ZMTP pings the peer; zero turns heartbeats off.
     public static var heartbeatInterval: Self { .milliseconds(ZMQ_HEARTBEAT_IVL, "ZMQ_HEARTBEAT_IVL") }
     /// `ZMQ_HEARTBEAT_TTL`: how long the peer may wait for our next ping before it drops us.
-    public static var heartbeatTTL: Self { .milliseconds(ZMQ_HEARTBEAT_TTL, "ZMQ_HEARTBEAT_TTL") }
+    ///
+    /// libzmq keeps it in tenths of a second (up to 6553.5 s) and would truncate; it is rounded
+    /// up instead, so the peer never drops us sooner than asked.
+    public static var heartbeatTTL: Self {
+        Self(
+            ZMQ_HEARTBEAT_TTL,
+            "ZMQ_HEARTBEAT_TTL",
+            .int32(
+                encode: { Int32(clamping: (Int64($0.zmqMilliseconds) + 99) / 100 * 100) },
+                decode: { .zmqMilliseconds($0) }
+            )
+        )
+    }
     /// `ZMQ_HEARTBEAT_TIMEOUT`: how long we wait for traffic after a ping before dropping the peer.
     public static var heartbeatTimeout: Self { .milliseconds(ZMQ_HEARTBEAT_TIMEOUT, "ZMQ_HEARTBEAT_TIMEOUT") }
     /// `ZMQ_TCP_KEEPALIVE_IDLE`: idle time before the OS sends keepalive probes (whole seconds).

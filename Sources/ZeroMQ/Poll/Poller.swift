@@ -58,10 +58,19 @@ public struct Poller {
 
     /// Waits until something registered is ready or the timeout passes.
     ///
-    /// A signal does not end the wait early: it resumes with the time left.
+    /// Neither a signal nor libzmq's millisecond clock ends the wait early: it resumes with the
+    /// time left.
     /// - Parameter timeout: How long to wait; `nil` waits for ever, `.zero` only looks.
     /// - Returns: How many registrations are ready; 0 when the timeout passed.
+    /// - Throws: ``ZMQError/Code/notASocket`` when a registered socket has been closed.
     public mutating func poll(timeout: Duration?) throws(ZMQError) -> Int {
+        // A closed socket's item holds a dangling handle (or none, which libzmq would read as
+        // descriptor 0); never hand either to zmq_poll.
+        for socket in self.sockets {
+            if let socket, socket.isClosed {
+                throw ZMQError(errno: ENOTSOCK, operation: "zmq_poll \(socket.kind)")
+            }
+        }
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now.advanced(by: $0) }
         while true {
@@ -69,7 +78,13 @@ public struct Poller {
             let rc = self.items.withUnsafeMutableBufferPointer { buffer in
                 zmq_poll(buffer.baseAddress, Int32(buffer.count), milliseconds)
             }
-            if rc >= 0 { return Int(rc) }
+            if rc > 0 { return Int(rc) }
+            if rc == 0 {
+                // zmq_poll measures its timeout on a whole-millisecond clock, so when socket
+                // commands wake it part-way it may give up to a millisecond before our deadline.
+                guard let deadline, clock.now < deadline else { return 0 }
+                continue
+            }
             let errno = zmq_errno()
             guard errno == EINTR else { throw ZMQError(errno: errno, operation: "zmq_poll") }
         }

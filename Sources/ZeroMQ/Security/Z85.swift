@@ -16,6 +16,8 @@ public enum Z85 {
     public static func decode(_ text: String) -> [UInt8]? {
         let count = text.utf8.count
         guard count % 5 == 0 else { return nil }
+        // libzmq refuses empty text, but it is the encoding of no bytes.
+        guard count > 0 else { return [] }
         // libzmq does not check the alphabet; reject characters outside it ourselves.
         let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8)
         guard text.utf8.allSatisfy({ alphabet.contains($0) }) else { return nil }

@@ -92,7 +92,7 @@ struct ClientEngineTests {
         #expect(await waitUntil { sent.load(ordering: .relaxed) >= 1 })
         let peer = try TestPeer(bind: endpoint, behavior: TestPeer.echo)
         #expect(try await reply.bytes == bytes("early"))
-        peer.stop()
+        await peer.stop()
         await engine.shutdown()
     }
 
@@ -103,12 +103,12 @@ struct ClientEngineTests {
         let engine = try makeEngine(testPolicy(attempts: 20, timeout: .milliseconds(150)))
         async let reply = engine.request(bytes("survive"), to: Endpoint(endpoint))
         #expect(await waitUntil { first.requestCount >= 1 })
-        first.stop()
+        await first.stop()
         let second = try TestPeer(bind: endpoint, behavior: TestPeer.echo)
         let result = try await reply
         #expect(result.bytes == bytes("survive"))
         #expect(result.attempts >= 2)
-        second.stop()
+        await second.stop()
         await engine.shutdown()
     }
 

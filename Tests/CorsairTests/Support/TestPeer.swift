@@ -25,7 +25,7 @@ final class TestPeer: Sendable {
 
     let endpoint: String
     private let stopFlag = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Atomic<Bool>(false)
     private let received = Atomic<Int>(0)
 
     /// Requests received so far.
@@ -83,17 +83,20 @@ final class TestPeer: Sendable {
             }
         }
         socket.close()
-        self.finished.signal()
+        self.finished.store(true, ordering: .releasing)
     }
 
-    /// Stops answering and closes the socket, as a killed server would.
-    func stop() {
-        guard !self.stopFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        _ = self.finished.wait(timeout: .now() + 5)
+    /// Stops answering and waits until the socket is closed, as a killed server would be.
+    ///
+    /// Waits without blocking a thread: tests share a small cooperative pool.
+    func stop() async {
+        self.stopFlag.store(true, ordering: .releasing)
+        _ = await waitUntil(timeout: .seconds(5)) { self.finished.load(ordering: .acquiring) }
     }
 
     deinit {
-        self.stop()
+        // The thread notices within one poll interval and closes the socket itself.
+        self.stopFlag.store(true, ordering: .releasing)
     }
 
     // MARK: Replies

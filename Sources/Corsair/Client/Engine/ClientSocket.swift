@@ -11,6 +11,8 @@ final class ClientSocket {
     var handshakeSucceeded = false
     /// Why the handshake failed, once the monitor said so.
     var handshakeFailure: String?
+    /// Handshakes that failed without detail, which is all a CURVE client sees of a wrong server key.
+    var silentHandshakeFailures = 0
 
     init(socket: Socket, monitor: SocketMonitor?, pool: EndpointPool) {
         self.socket = socket

@@ -406,6 +406,13 @@ final class EngineCore {
                 socket.handshakeFailure = nil
             case .handshakeFailedProtocol, .handshakeFailedAuthentication:
                 socket.handshakeFailure = "\(event)"
+            case .handshakeFailed where socket.pool.endpoint.serverPublicKey != nil:
+                // A wrong server key shows on the client only as a handshake that fails without
+                // detail on every reconnect; once could be a peer hanging up, twice is the key.
+                socket.silentHandshakeFailures += 1
+                if socket.silentHandshakeFailures >= 2 {
+                    socket.handshakeFailure = "CURVE handshake failed repeatedly; is the server public key right?"
+                }
             default:
                 continue
             }

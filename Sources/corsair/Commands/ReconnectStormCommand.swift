@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+
+/// `corsair reconnect-storm`: forces timeout-and-reconnect cycles and prints the process's
+/// descriptors and memory before and after, as JSON. Used by tests and benchmarks.
+struct ReconnectStormCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconnect-storm",
+        abstract: "Force timeout-and-reconnect cycles and report descriptors and memory before and after.",
+        shouldDisplay: false
+    )
+
+    @Option(help: "How many forced reconnects.")
+    var reconnects = 5000
+
+    @Option(help: "Requests in flight at once.")
+    var concurrency = 100
+
+    func run() async throws {
+        let report = try await ReconnectStorm.run(reconnects: self.reconnects, concurrency: self.concurrency)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+}

@@ -1,0 +1,179 @@
+import Dispatch
+import Testing
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite("Poller")
+struct PollerTests {
+    @Test("a poll with nothing ready waits what was asked, never less and at most 20 ms more",
+          arguments: [1, 10, 50, 120])
+    func timeoutAccuracy(milliseconds: Int) throws {
+        let context = try Context()
+        let socket = try Socket(context, .rep)
+        try socket.bind("tcp://127.0.0.1:*")
+        let pipe = try Pipe()
+        var poller = Poller()
+        poller.add(socket, events: .readable)
+        poller.add(fileDescriptor: pipe.readEnd, events: .readable)
+
+        let timeout = Duration.milliseconds(milliseconds)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let ready = try poller.poll(timeout: timeout)
+        let elapsed = clock.now - start
+        #expect(ready == 0)
+        #expect(elapsed >= timeout, "woke \((timeout - elapsed).milliseconds) ms early")
+        #expect(elapsed < timeout + .milliseconds(20), "woke \((elapsed - timeout).milliseconds) ms late")
+        #expect(poller.events(at: 0).isEmpty)
+        #expect(poller.events(at: 1).isEmpty)
+    }
+
+    @Test("a poll is never early, even while peers come and go and wake it part-way")
+    func neverEarlyUnderChurn() throws {
+        let context = try Context()
+        let server = try Socket(context, .router)
+        try server.bind("tcp://127.0.0.1:*")
+        let endpoint = try server.lastEndpoint
+        let stop = StopFlag()
+        // Connections arriving and leaving send commands to the polled socket, which wake
+        // zmq_poll before its timeout.
+        let churn = runDetachedAsync {
+            while !stop.isSet {
+                guard let peer = try? Socket(context, .dealer) else { return }
+                try? peer.connect(endpoint)
+                usleep(200)
+                peer.close()
+            }
+        }
+        defer {
+            stop.set()
+            _ = churn.wait(timeout: .now() + .seconds(2))
+        }
+        let timeout = Duration.milliseconds(3)
+        let clock = ContinuousClock()
+        var early: [Duration] = []
+        for _ in 0..<150 {
+            var poller = Poller()
+            poller.add(server, events: .readable)
+            let start = clock.now
+            let ready = try poller.poll(timeout: timeout)
+            let elapsed = clock.now - start
+            if ready == 0 && elapsed < timeout {
+                early.append(timeout - elapsed)
+            }
+        }
+        #expect(early.isEmpty, "\(early.count) polls woke early, by up to \(early.max() ?? .zero)")
+    }
+
+    @Test("a sub-millisecond timeout still waits (rounded up, not down to zero)")
+    func subMillisecondTimeout() throws {
+        let context = try Context()
+        let socket = try Socket(context, .rep)
+        try socket.bind("tcp://127.0.0.1:*")
+        var poller = Poller()
+        poller.add(socket, events: .readable)
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(try poller.poll(timeout: .microseconds(300)) == 0)
+        #expect(clock.now - start >= .microseconds(300))
+    }
+
+    @Test("a poll with .zero only looks")
+    func zeroTimeout() throws {
+        let context = try Context()
+        let server = try Socket(context, .pair)
+        let endpoint = try bindFresh(server, .inproc)
+        let client = try Socket(context, .pair)
+        try client.connect(endpoint)
+        var poller = Poller()
+        poller.add(server, events: .readable)
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(try poller.poll(timeout: .zero) == 0)
+        #expect(clock.now - start < .milliseconds(20))
+
+        try client.send([42])
+        let ready = try eventually(timeout: .seconds(5)) { try poller.poll(timeout: .zero) == 1 }
+        #expect(ready)
+        #expect(poller.events(at: 0) == .readable)
+        #expect(try server.receive(dontWait: true).bytes == [42])
+    }
+
+    @Test("a poll covers plain file descriptors and sockets together")
+    func pipeAndSocket() throws {
+        let context = try Context()
+        let server = try Socket(context, .pair)
+        let endpoint = try bindFresh(server, .tcp)
+        let client = try Socket(context, .pair)
+        try client.connect(endpoint)
+        let pipe = try Pipe()
+
+        var poller = Poller()
+        let socketIndex = poller.add(server, events: .readable)
+        let pipeIndex = poller.add(fileDescriptor: pipe.readEnd, events: .readable)
+        #expect(poller.count == 2)
+
+        // Only the pipe.
+        pipe.put(7)
+        #expect(try poller.poll(timeout: .seconds(5)) == 1)
+        #expect(poller.events(at: pipeIndex) == .readable)
+        #expect(poller.events(at: socketIndex).isEmpty)
+        #expect(pipe.take() == 7)
+
+        // Only the socket.
+        try client.send([1, 2, 3])
+        #expect(try poller.poll(timeout: .seconds(5)) == 1)
+        #expect(poller.events(at: socketIndex) == .readable)
+        #expect(poller.events(at: pipeIndex).isEmpty)
+
+        // Both; a nil timeout returns at once when something is ready.
+        pipe.put(8)
+        #expect(try poller.poll(timeout: nil) == 2)
+        #expect(poller.events(at: socketIndex) == .readable)
+        #expect(poller.events(at: pipeIndex) == .readable)
+        #expect(try server.receive(dontWait: true).bytes == [1, 2, 3])
+        #expect(pipe.take() == 8)
+
+        // A writable socket reports .writable when asked for it.
+        poller.removeAll()
+        #expect(poller.count == 0)
+        let writable = poller.add(client, events: [.readable, .writable])
+        #expect(try poller.poll(timeout: .seconds(5)) == 1)
+        #expect(poller.events(at: writable) == .writable)
+    }
+
+    @Test("the socket's events property reports readiness without waiting")
+    func socketEvents() throws {
+        let context = try Context()
+        let server = try Socket(context, .pair)
+        let endpoint = try bindFresh(server, .inproc)
+        let client = try Socket(context, .pair)
+        try client.connect(endpoint)
+        #expect(!(try server.events.contains(.readable)))
+        try client.send([5])
+        let readable = try eventually(timeout: .seconds(5)) { try server.events.contains(.readable) }
+        #expect(readable)
+    }
+
+    @Test("polling a closed socket fails with notASocket instead of polling another descriptor")
+    func closedSocket() throws {
+        let context = try Context()
+        let socket = try Socket(context, .pair)
+        var poller = Poller()
+        poller.add(socket, events: .readable)
+        socket.close()
+        let error = try #require(throws: ZMQError.self) { try poller.poll(timeout: .milliseconds(10)) }
+        #expect(error.code == .notASocket)
+
+        var late = Poller()
+        late.add(socket, events: .readable)
+        let lateError = try #require(throws: ZMQError.self) { try late.poll(timeout: .zero) }
+        #expect(lateError.code == .notASocket)
+    }
+}
