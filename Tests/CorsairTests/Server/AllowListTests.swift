@@ -4,10 +4,11 @@ import Testing
 import ZeroMQ
 
 /// Allow-list files: "#" is a Z85 digit, so keys containing it must be read whole, not cut short as
-/// if a comment started there.
+/// if a comment started there. Fixed keys, so the case is always exercised (random keys hold a "#"
+/// only about a third of the time).
 @Suite("CURVE allow-list files")
 struct AllowListTests {
-    @Test("keys containing # are read whole, with comments before, after and beside them")
+    @Test("keys containing # are read whole, with comments before and beside them")
     func keysWithHash() throws {
         let withHash = try #require(CurveKey(z85: "zbTklW!Nagx{(t)4(e1#/oRADOY6KqqTg$*0>Ya6"))
         let plain = try #require(CurveKey(z85: "w9TC9Aq)<Y){qGHQD4k3(]AV2]uI?a.PtcG-IsOQ"))
@@ -17,7 +18,7 @@ struct AllowListTests {
         let text = """
             # clients
             \(withHash.z85)
-            \(plain.z85)#right after the key
+            \(plain.z85)
             \(endsWithHash.z85) # after a space
 
             """

@@ -30,9 +30,11 @@ public enum CurveKeyFile {
         return try self.parseKey(text, path: path, what: "public key")
     }
 
-    /// Reads an allow-list: one Z85 public key per line; blank lines and lines starting with `#`
-    /// are ignored, as is anything after a key and a space or `#` (a comment). A `#` inside the
-    /// key's 40 characters is part of the key: `#` is a Z85 digit.
+    /// Reads an allow-list: one Z85 public key per line, optionally followed by whitespace and a
+    /// `#` comment; blank lines and lines starting with `#` are ignored.
+    ///
+    /// `#` is also a Z85 character, so a line whose first word is a whole 40-character key is a key
+    /// even when it starts with `#`; prefixing a key with `#` comments it out (41 characters).
     ///
     /// - Throws: ``CorsairServerError`` `keyFileUnreadable`, or `invalidKeyFile` naming the first
     ///   line that is not a key.
@@ -41,20 +43,20 @@ public enum CurveKeyFile {
         var keys = Set<CurveKey>()
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.drop { $0.isWhitespace }
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            // "#" is a Z85 digit, so a comment starts only at the line's start, after whitespace,
-            // or right after a whole 40-character key.
-            let token = line.prefix { !$0.isWhitespace }
-            let keyText = token.count > 40 && token.dropFirst(40).first == "#" ? token.prefix(40) : token
-            guard let key = CurveKey(z85: String(keyText)) else {
-                throw CorsairServerError(
-                    code: .invalidKeyFile,
-                    message: "allow-list \(path) line \(index + 1): not a 40-character Z85 public key",
-                    path: path,
-                    line: index + 1
-                )
+            if line.isEmpty { continue }
+            let word = line.prefix { !$0.isWhitespace }
+            let rest = line.dropFirst(word.count).drop { $0.isWhitespace }
+            if let key = CurveKey(z85: String(word)), rest.isEmpty || rest.hasPrefix("#") {
+                keys.insert(key)
+                continue
             }
-            keys.insert(key)
+            if line.hasPrefix("#") { continue }
+            throw CorsairServerError(
+                code: .invalidKeyFile,
+                message: "allow-list \(path) line \(index + 1): not a 40-character Z85 public key",
+                path: path,
+                line: index + 1
+            )
         }
         return keys
     }
