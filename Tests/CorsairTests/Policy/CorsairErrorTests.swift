@@ -28,7 +28,7 @@ struct CorsairErrorTests {
             ),
             (
                 .circuitOpen(endpoint: self.endpoint, retryAfter: .milliseconds(1500)),
-                "circuit open for tcp://127.0.0.1:5555; next probe in 1.5s"
+                "circuit open for tcp://127.0.0.1:5555; next probe in 1500ms"
             ),
             (.circuitOpen(endpoint: nil), "circuit open"),
             (
