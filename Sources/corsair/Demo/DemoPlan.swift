@@ -19,6 +19,9 @@ struct DemoPlan: Sendable {
     var concurrency: Int
     /// Keys key-0 ... key-(keys-1), used in turn.
     var keys: Int
+    /// How long a worker waits between one request's end and its next: a steady load a person can
+    /// follow, rather than one that takes every core of the machine.
+    var thinkTime: Duration
     /// The in-flight bound of the shard the burst hits.
     var burstShardMaxInFlight: Int
     /// The faults, by time since the workload started.
@@ -29,6 +32,7 @@ struct DemoPlan: Sendable {
         duration: .milliseconds(6500),
         concurrency: 24,
         keys: 48,
+        thinkTime: .milliseconds(10),
         burstShardMaxInFlight: 16,
         faults: [
             (.milliseconds(1000), .pause(shard: 0, for: .milliseconds(1200))),
@@ -42,6 +46,7 @@ struct DemoPlan: Sendable {
         duration: .seconds(24),
         concurrency: 32,
         keys: 96,
+        thinkTime: .milliseconds(10),
         burstShardMaxInFlight: 16,
         faults: [
             (.seconds(2), .pause(shard: 0, for: .milliseconds(2000))),

@@ -24,6 +24,7 @@ struct DemoRun: Sendable {
                     while ContinuousClock.now < end {
                         let index = next.take()
                         await self.send(key: "key-\(index % self.plan.keys)", watchdog: watchdog)
+                        try? await Task.sleep(for: self.plan.thinkTime)
                     }
                 }
             }
@@ -55,9 +56,10 @@ struct DemoRun: Sendable {
             self.event("pause  \(shard.id): its handler stops answering for \(DurationText.format(duration)) (attempt timeout \(self.attemptTimeout))")
         case .kill(let index, let downFor):
             let shard = self.cluster.shards[index]
-            await shard.kill()
+            let killedAt = ContinuousClock.now
             self.event("kill   \(shard.id): server stopped without draining, sockets closed; back in \(DurationText.format(downFor))")
-            try? await Task.sleep(for: downFor)
+            await shard.kill()
+            try? await Task.sleep(until: killedAt.advanced(by: downFor), clock: .continuous)
             do {
                 try await shard.restart()
                 self.event("start  \(shard.id): restarted on \(shard.endpoint), same store")
