@@ -4,6 +4,9 @@ extension CorsairServer {
     ///
     /// Taken from the I/O thread's own counts, published after each turn of its loop.
     public struct Statistics: Sendable, Hashable {
+        /// Whether the server reads requests now: false before ``CorsairServer/run()`` and from the
+        /// start of a shutdown on, which is what a readiness check wants to know.
+        public var isServing = false
         /// Replies sent or due, by status, for Corsair and raw requests alike (raw requests count
         /// under ``ReplyStatus/ok`` or ``ReplyStatus/handlerError``). Replays count as replies.
         public var replies: [ReplyStatus: Int] = [:]

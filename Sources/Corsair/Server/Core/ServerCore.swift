@@ -39,7 +39,6 @@ final class ServerCore {
     private var poller = Poller()
     private var pollerDirty = true
     private var zapIndex: Int?
-    private var routerIndex: Int?
 
     private var jobs: [UInt64: Job] = [:]
     private var nextJobID: UInt64 = 0
@@ -128,8 +127,9 @@ final class ServerCore {
             let (started, stopDeadline) = self.inbox.take(into: &self.completions)
             if let stopDeadline {
                 self.beginDraining(until: stopDeadline)
-            } else if started, !self.serving {
+            } else if started, !self.serving, self.drainDeadline == nil {
                 self.serving = true
+                self.statistics.isServing = true
                 self.pollerDirty = true
             }
             for completion in self.completions {
@@ -185,6 +185,7 @@ final class ServerCore {
         // Requests that arrive from now on stay unread in libzmq and go when the socket closes;
         // their clients time out and retry elsewhere.
         self.serving = false
+        self.statistics.isServing = false
         self.pollerDirty = true
     }
 
@@ -194,10 +195,9 @@ final class ServerCore {
         self.poller.removeAll()
         self.poller.add(fileDescriptor: self.inbox.wakeup.readDescriptor, events: .readable)
         self.zapIndex = self.zap.map { self.poller.add($0.socket, events: .readable) }
+        // Only while serving: draining leaves new requests unread.
         if self.serving, let router = self.router {
-            self.routerIndex = self.poller.add(router, events: .readable)
-        } else {
-            self.routerIndex = nil
+            self.poller.add(router, events: .readable)
         }
     }
 

@@ -30,8 +30,11 @@ public enum CurveKeyFile {
         return try self.parseKey(text, path: path, what: "public key")
     }
 
-    /// Reads an allow-list: one Z85 public key per line; blank lines and lines starting with `#`
-    /// are ignored, as is anything after a key and a space or `#` (a comment).
+    /// Reads an allow-list: one Z85 public key per line, optionally followed by whitespace and a
+    /// `#` comment; blank lines and lines starting with `#` are ignored.
+    ///
+    /// `#` is also a Z85 character, so a line whose first word is a whole 40-character key is a key
+    /// even when it starts with `#`; prefixing a key with `#` comments it out (41 characters).
     ///
     /// - Throws: ``CorsairServerError`` `keyFileUnreadable`, or `invalidKeyFile` naming the first
     ///   line that is not a key.
@@ -40,17 +43,20 @@ public enum CurveKeyFile {
         var keys = Set<CurveKey>()
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.drop { $0.isWhitespace }
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let token = line.prefix { !$0.isWhitespace && $0 != "#" }
-            guard let key = CurveKey(z85: String(token)) else {
-                throw CorsairServerError(
-                    code: .invalidKeyFile,
-                    message: "allow-list \(path) line \(index + 1): not a 40-character Z85 public key",
-                    path: path,
-                    line: index + 1
-                )
+            if line.isEmpty { continue }
+            let word = line.prefix { !$0.isWhitespace }
+            let rest = line.dropFirst(word.count).drop { $0.isWhitespace }
+            if let key = CurveKey(z85: String(word)), rest.isEmpty || rest.hasPrefix("#") {
+                keys.insert(key)
+                continue
             }
-            keys.insert(key)
+            if line.hasPrefix("#") { continue }
+            throw CorsairServerError(
+                code: .invalidKeyFile,
+                message: "allow-list \(path) line \(index + 1): not a 40-character Z85 public key",
+                path: path,
+                line: index + 1
+            )
         }
         return keys
     }

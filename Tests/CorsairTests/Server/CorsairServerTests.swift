@@ -1,0 +1,243 @@
+import Corsair
+import Foundation
+import Synchronization
+import Testing
+import ZeroMQ
+
+@Suite("Server")
+struct CorsairServerTests {
+    @Test("a client engine's request reaches the handler with its header and gets the reply")
+    func echoThroughEngine() async throws {
+        let seen = Mutex<ServerRequest?>(nil)
+        let handler = ClosureRequestHandler { request in
+            seen.withLock { $0 = request }
+            return ServerReply(request.body)
+        }
+        try await withServer(handler: handler) { _, endpoint in
+            let engine = try patientEngine()
+            let body = [bytes("a"), [], bytes("ccc")]
+            let reply = try await engine.request(body, to: Endpoint(endpoint), options: .init(shardID: "s1", epoch: 4))
+            #expect(reply.body == body)
+            let request = try #require(seen.withLock { $0 })
+            #expect(request.clientID == engine.clientID)
+            #expect(request.requestID == reply.requestID)
+            #expect(request.attempt == 1)
+            #expect(request.shardID == "s1")
+            #expect(request.epoch == 4)
+            #expect(!request.isRaw)
+            #expect(request.deadline != nil)
+            await engine.shutdown()
+        }
+    }
+
+    @Test("64 concurrent clients fan in and each gets its own replies")
+    func fanIn() async throws {
+        let running = Tally()
+        let peak = Atomic<Int>(0)
+        let handler = ClosureRequestHandler { request in
+            let now = running.increment()
+            peak.max(now, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(2))
+            running.decrement()
+            // Echo the body and name the client, so a crossed reply would show.
+            return ServerReply(request.body + [request.clientID?.bytes ?? []])
+        }
+        try await withServer(handler: handler) { server, endpoint in
+            let engines = try (0..<64).map { _ in try makeEngine(testPolicy(attempts: 3, timeout: .seconds(5))) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, engine) in engines.enumerated() {
+                    group.addTask {
+                        for sequence in 0..<10 {
+                            let body = bytes("client \(index) request \(sequence)")
+                            let reply = try await engine.request(body, to: Endpoint(endpoint))
+                            #expect(reply.body == [body, engine.clientID.bytes])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for engine in engines { await engine.shutdown() }
+            #expect(server.statistics.replies(.ok) == 640)
+            #expect(server.statistics.handlerExecutions == 640)
+            let concurrent = peak.load(ordering: .relaxed)
+            #expect(concurrent > 1, "handlers ran one at a time")
+        }
+    }
+
+    @Test("a plain REQ client without the header is served in raw mode")
+    func rawMode() async throws {
+        let raw = Atomic<Bool>(false)
+        let handler = ClosureRequestHandler { request in
+            raw.store(request.isRaw && request.clientID == nil && request.requestID == nil, ordering: .relaxed)
+            return ServerReply(request.body.reversed())
+        }
+        try await withServer(handler: handler) { server, endpoint in
+            let reply = try await onOwnThread { () -> [[UInt8]]? in
+                let client = try RawSocket(.req, connectTo: endpoint)
+                try client.send([bytes("one"), bytes("two")])
+                return try client.receive()
+            }
+            #expect(reply == [bytes("two"), bytes("one")])
+            let sawRaw = raw.load(ordering: .relaxed)
+            #expect(sawRaw)
+            #expect(server.statistics.rawRequests == 1)
+
+            // The engine's raw mode is a plain REQ client too.
+            let engine = try patientEngine()
+            let engineReply = try await engine.request([bytes("x"), bytes("y")], to: Endpoint(endpoint), options: .init(raw: true))
+            #expect(engineReply.body == [bytes("y"), bytes("x")])
+            await engine.shutdown()
+        }
+    }
+
+    @Test("a raw request whose handler fails or answers nothing still gets a frame")
+    func rawErrors() async throws {
+        let handler = ClosureRequestHandler { request in
+            if request.bytes == bytes("fail") { throw HandlerError("no luck") }
+            return .empty
+        }
+        try await withServer(handler: handler) { _, endpoint in
+            let replies = try await onOwnThread { () -> [[[UInt8]]?] in
+                let client = try RawSocket(.req, connectTo: endpoint)
+                try client.send([bytes("fail")])
+                let first = try client.receive()
+                try client.send([bytes("empty")])
+                return [first, try client.receive()]
+            }
+            #expect(replies == [[bytes("ERR no luck")], [[]]])
+        }
+    }
+
+    @Test("a thrown error reaches the client as a handler error with its text")
+    func handlerError() async throws {
+        struct Boom: Error, CustomStringConvertible {
+            var description: String { "boom" }
+        }
+        let handler = ClosureRequestHandler { request in
+            if request.bytes == bytes("typed") { throw HandlerError("account 7 is closed") }
+            throw Boom()
+        }
+        try await withServer(handler: handler) { server, endpoint in
+            let engine = try patientEngine()
+            for (body, message) in [("typed", "account 7 is closed"), ("other", "boom")] {
+                await #expect {
+                    _ = try await engine.request(bytes(body), to: Endpoint(endpoint))
+                } throws: { error in
+                    guard let error = error as? CorsairError else { return false }
+                    return error.code == .handlerError && error.message == message
+                }
+            }
+            #expect(server.statistics.replies(.handlerError) == 2)
+            await engine.shutdown()
+        }
+    }
+
+    @Test("a request for a shard owned elsewhere is answered wrong shard with the owner and epoch")
+    func wrongShard() async throws {
+        let runs = Tally()
+        let configuration = serverConfiguration {
+            $0.ownership = StaticShardOwnership(epoch: 9, ownedShards: ["mine"], owners: ["theirs": "tcp://10.1.2.3:5555"])
+        }
+        let handler = ClosureRequestHandler { request in
+            runs.increment()
+            return ServerReply(request.body)
+        }
+        try await withServer(configuration, handler: handler) { server, endpoint in
+            let engine = try patientEngine()
+            let owned = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "mine", epoch: 9))
+            #expect(owned.serverEpoch == 9)
+            let unsharded = try await engine.request(bytes("x"), to: Endpoint(endpoint))
+            #expect(unsharded.serverEpoch == 9)
+            await #expect {
+                _ = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "theirs", epoch: 8))
+            } throws: { error in
+                guard let error = error as? CorsairError else { return false }
+                return error.code == .wrongShard && error.ownerEndpoint == "tcp://10.1.2.3:5555" && error.serverEpoch == 9
+            }
+            await #expect {
+                _ = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "unknown"))
+            } throws: { error in
+                (error as? CorsairError)?.code == .wrongShard && (error as? CorsairError)?.ownerEndpoint == nil
+            }
+            #expect(runs.count == 2)
+            #expect(server.statistics.replies(.wrongShard) == 2)
+            await engine.shutdown()
+        }
+    }
+
+    @Test("every endpoint is bound, wildcard ports resolved")
+    func severalEndpoints() async throws {
+        let ipc = uniqueIPCEndpoint()
+        let configuration = serverConfiguration { $0.endpoints = ["tcp://127.0.0.1:*", ipc] }
+        try await withServer(configuration, handler: EchoHandler()) { server, _ in
+            #expect(server.boundEndpoints.count == 2)
+            #expect(server.boundEndpoints[0].hasPrefix("tcp://127.0.0.1:"))
+            #expect(!server.boundEndpoints[0].hasSuffix(":*"))
+            #expect(server.boundEndpoints[1] == ipc)
+            let engine = try patientEngine()
+            for endpoint in server.boundEndpoints {
+                let reply = try await engine.request(bytes(endpoint), to: Endpoint(endpoint))
+                #expect(reply.bytes == bytes(endpoint))
+            }
+            await engine.shutdown()
+        }
+    }
+
+    @Test("a taken port fails when the server is made, as a typed error naming the endpoint")
+    func addressInUse() async throws {
+        let first = try CorsairServer(configuration: serverConfiguration(), handler: EchoHandler())
+        let endpoint = first.boundEndpoints[0]
+        #expect {
+            _ = try CorsairServer(configuration: serverConfiguration { $0.endpoints = [endpoint] }, handler: EchoHandler())
+        } throws: { error in
+            guard let error = error as? CorsairServerError else { return false }
+            return error.code == .addressInUse && error.endpoint == endpoint && "\(error)".contains(endpoint)
+        }
+        #expect {
+            _ = try CorsairServer(configuration: serverConfiguration { $0.endpoints = ["nonsense://x"] }, handler: EchoHandler())
+        } throws: { error in
+            (error as? CorsairServerError)?.code == .bindFailed
+        }
+        #expect {
+            _ = try CorsairServer(configuration: serverConfiguration { $0.maxInFlight = 0 }, handler: EchoHandler())
+        } throws: { error in
+            (error as? CorsairServerError)?.code == .invalidConfiguration
+        }
+    }
+
+    @Test("a server runs once")
+    func runsOnce() async throws {
+        let server = try CorsairServer(configuration: serverConfiguration(), handler: EchoHandler())
+        try await withRunning(server) { endpoint in
+            // Once a request is answered, the first run() is under way.
+            let engine = try patientEngine()
+            _ = try await engine.request(bytes("up?"), to: Endpoint(endpoint))
+            await engine.shutdown()
+            await #expect {
+                try await server.run()
+            } throws: { error in
+                (error as? CorsairServerError)?.code == .alreadyStarted
+            }
+        }
+        await #expect {
+            try await server.run()
+        } throws: { error in
+            (error as? CorsairServerError)?.code == .alreadyStarted
+        }
+    }
+
+    @Test("requests sent before run() wait for it")
+    func queuedBeforeRun() async throws {
+        let server = try CorsairServer(configuration: serverConfiguration(), handler: EchoHandler())
+        let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(5)))
+        let endpoint = server.boundEndpoints[0]
+        let reply = Task { try await engine.request(bytes("early"), to: Endpoint(endpoint)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(server.statistics.handlerExecutions == 0)
+        try await withRunning(server) { _ in
+            let early = try await reply.value
+            #expect(early.bytes == bytes("early"))
+        }
+        await engine.shutdown()
+    }
+}

@@ -1,0 +1,138 @@
+import Corsair
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+import ZeroMQ
+
+@Suite("Server lifecycle")
+struct ServerLifecycleTests {
+    @Test("graceful shutdown drains in-flight requests, sends their replies and returns normally")
+    func gracefulDrain() async throws {
+        let started = Tally()
+        let gate = Gate()
+        let handler = ClosureRequestHandler { request in
+            started.increment()
+            await gate.wait()
+            return ServerReply(request.body)
+        }
+        let server = try CorsairServer(configuration: serverConfiguration(), handler: handler)
+        let endpoint = server.boundEndpoints[0]
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let replies = Task {
+                try await withThrowingTaskGroup(of: [UInt8].self) { requests in
+                    for index in 0..<5 {
+                        requests.addTask { try await engine.request(bytes("r\(index)"), to: Endpoint(endpoint)).bytes }
+                    }
+                    return try await requests.reduce(into: Set<[UInt8]>()) { $0.insert($1) }
+                }
+            }
+            #expect(await waitUntil { started.count == 5 })
+            await group.triggerGracefulShutdown()
+            // Draining: the handlers still hold their requests, and the server waits for them.
+            try await Task.sleep(for: .milliseconds(50))
+            gate.open()
+            let answered = try await replies.value
+            #expect(answered == Set((0..<5).map { bytes("r\($0)") }))
+            // group.run() returned without throwing: what `corsair serve` turns into exit status 0.
+            try await tasks.waitForAll()
+        }
+        #expect(server.statistics.replies(.ok) == 5)
+        #expect(server.statistics.inFlight == 0)
+        // The port was released on the way out.
+        let again = try CorsairServer(configuration: serverConfiguration { $0.endpoints = [endpoint] }, handler: EchoHandler())
+        #expect(again.boundEndpoints == [endpoint])
+        await engine.shutdown()
+    }
+
+    @Test("requests that arrive while draining are not taken")
+    func noNewWorkWhileDraining() async throws {
+        let gate = Gate()
+        let runs = Tally()
+        let handler = ClosureRequestHandler { request in
+            runs.increment()
+            await gate.wait()
+            return ServerReply(request.body)
+        }
+        let server = try CorsairServer(configuration: serverConfiguration(), handler: handler)
+        let endpoint = server.boundEndpoints[0]
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            async let first = engine.request(bytes("first"), to: Endpoint(endpoint))
+            #expect(await waitUntil { runs.count == 1 })
+            #expect(server.statistics.isServing)
+            await group.triggerGracefulShutdown()
+            #expect(await waitUntil { !server.statistics.isServing })
+            await #expect(throws: CorsairError.self) {
+                let quick = RequestOptions(retry: testPolicy(attempts: 1, timeout: .milliseconds(300)))
+                _ = try await engine.request(bytes("late"), to: Endpoint(endpoint), options: quick)
+            }
+            gate.open()
+            let firstReply = try await first
+            #expect(firstReply.bytes == bytes("first"))
+            try await tasks.waitForAll()
+        }
+        #expect(runs.count == 1)
+        await engine.shutdown()
+    }
+
+    @Test("handlers still running at the drain timeout are cancelled and the server stops")
+    func drainTimeout() async throws {
+        let cancelled = Tally()
+        let started = Tally()
+        let handler = ClosureRequestHandler { _ in
+            started.increment()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            cancelled.increment()
+            throw CancellationError()
+        }
+        let server = try CorsairServer(
+            configuration: serverConfiguration { $0.drainTimeout = .milliseconds(200) },
+            handler: handler
+        )
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
+        let clock = ContinuousClock()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let stuck = Task { try await engine.request(bytes("stuck"), to: Endpoint(server.boundEndpoints[0])) }
+            #expect(await waitUntil { started.count == 1 })
+            let shutdownStart = clock.now
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            let took = shutdownStart.duration(to: clock.now)
+            #expect(took >= .milliseconds(150))
+            #expect(took < .seconds(3))
+            #expect(await waitUntil { cancelled.count == 1 })
+            stuck.cancel()
+            _ = await stuck.result
+        }
+        await engine.shutdown()
+    }
+
+    @Test("cancelling run() stops the server at once")
+    func cancellation() async throws {
+        let gate = Gate()
+        let server = try CorsairServer(configuration: serverConfiguration()) { request in
+            await gate.wait()
+            return ServerReply(request.body)
+        }
+        let runner = Task { try await server.run() }
+        let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
+        let pending = Task { try await engine.request(bytes("x"), to: Endpoint(server.boundEndpoints[0])) }
+        #expect(await waitUntil { server.statistics.inFlight == 1 })
+        runner.cancel()
+        try await runner.value
+        gate.open()
+        pending.cancel()
+        _ = await pending.result
+        await engine.shutdown()
+    }
+}
