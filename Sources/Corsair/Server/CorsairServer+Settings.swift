@@ -6,8 +6,9 @@ extension CorsairServer.Configuration {
     ///
     /// ```swift
     /// let map = try ShardMap(contentsOf: "Configs/cluster.yaml")
-    /// let shard = try #require(map.shard(id: "s0"))
-    /// let configuration = CorsairServer.Configuration(endpoints: [shard.endpoint], settings: map.config.server)
+    /// if let shard = map.shard(id: "s0") {
+    ///     let configuration = CorsairServer.Configuration(endpoints: [shard.endpoint], settings: map.config.server)
+    /// }
     /// ```
     /// - Parameters:
     ///   - endpoints: The endpoints to bind.

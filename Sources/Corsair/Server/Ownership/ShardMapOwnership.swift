@@ -10,9 +10,10 @@ import ShardMap
 ///
 /// ```swift
 /// let store = try ShardMapStore(contentsOf: "Configs/cluster.yaml", logger: logger)
-/// let shard = try #require(store.current.shard(id: "s1"))
-/// var configuration = CorsairServer.Configuration(endpoints: [shard.endpoint])
-/// configuration.ownership = ShardMapOwnership(store: store, shardID: "s1")
+/// if let shard = store.current.shard(id: "s1") {
+///     var configuration = CorsairServer.Configuration(endpoints: [shard.endpoint])
+///     configuration.ownership = ShardMapOwnership(store: store, shardID: "s1")
+/// }
 /// ```
 public struct ShardMapOwnership: ShardOwnership {
     /// The map, possibly reloading; read once per decision.
