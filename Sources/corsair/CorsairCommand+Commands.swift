@@ -9,6 +9,8 @@ extension CorsairCommand {
             ShardsCommand.self,
             KeygenCommand.self,
             ReconnectStormCommand.self,
+            LoadCommand.self,
+            DemoCommand.self,
         ]
     }
 }
