@@ -9,6 +9,7 @@ extension CorsairCommand {
             ShardsCommand.self,
             KeygenCommand.self,
             ReconnectStormCommand.self,
+            BenchCommand.self,
         ]
     }
 }
