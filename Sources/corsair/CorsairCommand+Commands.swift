@@ -8,9 +8,10 @@ extension CorsairCommand {
             RequestCommand.self,
             ShardsCommand.self,
             KeygenCommand.self,
-            ReconnectStormCommand.self,
             LoadCommand.self,
             DemoCommand.self,
+            BenchCommand.self,
+            ReconnectStormCommand.self,
         ]
     }
 }
