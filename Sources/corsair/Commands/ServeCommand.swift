@@ -2,8 +2,8 @@ import ArgumentParser
 import Corsair
 import Foundation
 import Logging
-import ShardMap
 import ServiceLifecycle
+import ShardMap
 import UnixSignals
 
 /// `corsair serve`: a Corsair server with a built-in handler, until SIGTERM or SIGINT.
@@ -15,6 +15,13 @@ struct ServeCommand: AsyncParsableCommand {
             Once bound, prints one line `listening <endpoint>` per endpoint on stdout (wildcard ports \
             resolved); logs go to stderr. SIGTERM or SIGINT stops taking requests, lets requests in \
             flight finish, sends their replies and exits 0.
+
+            With --config FILE --shard ID the server serves one shard of a cluster: it binds that \
+            shard's endpoint from the file, takes max_in_flight, reply_cache, max_message_size and \
+            drain_timeout from the file's server: section, serves the kv handler unless --handler \
+            says otherwise, answers "wrong shard" for the other shards, and follows the file: it \
+            reloads it when it changes and on SIGHUP. Exits 1 with one `error: ...` line when the \
+            file cannot be loaded, the shard id is not in it, or the endpoint cannot be bound.
             """
     )
 
@@ -37,8 +44,17 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var endpoints: [String] = []
 
-    @Option(help: ArgumentHelp("The handler: echo (answers with the request) or kv (GET/SET/INCR/DEL).", valueName: "echo|kv"))
-    var handler: HandlerKind = .echo
+    @Option(help: ArgumentHelp(
+        "The handler: echo (answers with the request) or kv (GET/SET/INCR/DEL). Default: echo, or kv with --config.",
+        valueName: "echo|kv"
+    ))
+    var handler: HandlerKind?
+
+    @Option(help: ArgumentHelp("A shard-map config file; serve the shard given by --shard from it.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("With --config: the id of the shard to serve.", valueName: "id"))
+    var shard: String?
 
     @Option(name: .customLong("max-in-flight"), help: "Handlers running at once; past this, requests are answered \"overloaded\".")
     var maxInFlight: Int = 1024
@@ -71,8 +87,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let size = self.maxMessageSize, (ByteSizeText.parse(size) ?? 0) < 1 {
             throw ValidationError("--max-message-size is not a positive byte count, such as 64KiB")
         }
-        guard !self.endpoints.isEmpty else {
-            throw ValidationError("give at least one --bind endpoint")
+        if self.config != nil || self.shard != nil {
+            guard self.config != nil, self.shard != nil else {
+                throw ValidationError("--config and --shard go together")
+            }
+            guard self.endpoints.isEmpty else {
+                throw ValidationError("with --config, the endpoint comes from the file; leave out --bind")
+            }
+        } else if self.endpoints.isEmpty {
+            throw ValidationError("give at least one --bind endpoint, or --config FILE --shard ID")
         }
         guard self.maxInFlight >= 1 else {
             throw ValidationError("--max-in-flight must be at least 1")
@@ -85,6 +108,10 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrapForCommandLine()
         let logger = Logger(label: "corsair.serve")
+        if let config = self.config, let shard = self.shard {
+            try await self.serveShard(shard, of: config, logger: logger)
+            return
+        }
         var configuration = CorsairServer.Configuration(endpoints: self.endpoints, maxInFlight: self.maxInFlight)
         if let size = self.maxMessageSize.flatMap({ ByteSizeText.parse($0) }) {
             configuration.maxMessageSize = Int64(size)
@@ -97,7 +124,8 @@ struct ServeCommand: AsyncParsableCommand {
                     allowedClientKeysFile: self.allowClientKeysFile
                 )
             }
-            server = try CorsairServer(configuration: configuration, handler: self.handler.make())
+            let handler = (self.handler ?? HandlerKind.echo).make()
+            server = try CorsairServer(configuration: configuration, handler: handler)
         } catch {
             CommandLineOutput.error("\(error)")
             throw ExitCode.failure

@@ -7,7 +7,7 @@ struct ShardsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shards",
         abstract: "Check shard-map config files and look up which shard owns a key.",
-        subcommands: [Check.self, Lookup.self]
+        subcommands: [Check.self, Lookup.self, IDs.self]
     )
 
     /// `corsair shards check FILE`: validates a config and prints its shards and slot coverage.

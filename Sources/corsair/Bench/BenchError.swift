@@ -1,0 +1,8 @@
+/// A benchmark that could not run, with the reason in words.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

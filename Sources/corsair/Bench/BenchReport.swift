@@ -1,0 +1,64 @@
+/// Every figure of one `corsair bench` run; `--json` prints it as one object.
+struct BenchReport: Sendable, Codable {
+    struct Machine: Sendable, Codable {
+        var cores: Int
+        var libzmq: String
+    }
+
+    /// Round-trip latency at one body size: the medians over the alternating rounds.
+    struct RoundTrips: Sendable, Codable {
+        var size: Int
+        var raw: LatencySummary
+        var corsair: LatencySummary
+        /// Corsair p50 / raw p50.
+        var ratio: Double
+    }
+
+    struct FanIn: Sendable, Codable {
+        var rawRPS16: Double
+        var corsairRPS16: Double
+        var corsairRPS64: Double
+
+        enum CodingKeys: String, CodingKey {
+            case rawRPS16 = "raw_rps_16"
+            case corsairRPS16 = "corsair_rps_16"
+            case corsairRPS64 = "corsair_rps_64"
+        }
+    }
+
+    struct Resources: Sendable, Codable {
+        /// The first storm: it also grows the allocator's arenas, which glibc keeps.
+        var warmup: ReconnectStorm.Report
+        /// The second storm, after the warm-up: the figure the 5% target applies to.
+        var measured: ReconnectStorm.Report
+        var fdsChangePercent: Double
+        var rssChangePercent: Double
+
+        enum CodingKeys: String, CodingKey {
+            case warmup, measured
+            case fdsChangePercent = "fds_change_pct"
+            case rssChangePercent = "rss_change_pct"
+        }
+    }
+
+    var mode: String
+    var machine: Machine
+    var rtt: [RoundTrips]
+    var rttRatio: Double
+    var fanIn: FanIn
+    var fanInRatio: Double
+    var clusterRPS: Double
+    var reconnectCostMicroseconds: Double
+    var lookup: LookupBench.Result
+    var resources: Resources
+    var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case mode, machine, rtt, lookup, resources, seconds
+        case rttRatio = "rtt_ratio"
+        case fanIn = "fanin"
+        case fanInRatio = "fanin_ratio"
+        case clusterRPS = "cluster_rps"
+        case reconnectCostMicroseconds = "reconnect_cost_us"
+    }
+}

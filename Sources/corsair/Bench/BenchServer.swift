@@ -1,0 +1,42 @@
+import Corsair
+import Logging
+
+/// An in-process ``CorsairServer`` serving in a task of its own, for the benchmarks.
+final class BenchServer: Sendable {
+    let server: CorsairServer
+    private let task: Task<Void, any Error>
+
+    /// Binds `endpoint` (a wildcard port by default) and starts serving.
+    ///
+    /// The replay cache bounds entries, not bytes: with the default 100,000 entries kept 60 s, the
+    /// 1 MiB round trips would hold gigabytes, so the latency benchmark passes a small bound.
+    init(
+        endpoint: String = "tcp://127.0.0.1:*",
+        handler: some RequestHandler = EchoHandler(),
+        replayCacheEntries: Int = 100_000
+    ) throws {
+        var configuration = CorsairServer.Configuration(endpoints: [endpoint], replayCacheEntries: replayCacheEntries)
+        configuration.logger = BenchServer.quietLogger
+        configuration.maxMessageSize = 4 << 20
+        let server = try CorsairServer(configuration: configuration, handler: handler)
+        self.server = server
+        self.task = Task { try await server.run() }
+    }
+
+    /// Where clients connect, with the wildcard port resolved.
+    var endpoint: String { self.server.boundEndpoints[0] }
+
+    /// Stops at once (running handlers are cancelled, their clients get no reply) and waits until
+    /// the sockets are closed and the port is free.
+    func stop() async {
+        self.task.cancel()
+        _ = await self.task.result
+    }
+
+    /// Benchmarks keep libraries quiet: a log line per server start would be noise.
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "corsair.bench")
+        logger.logLevel = .error
+        return logger
+    }()
+}

@@ -1,0 +1,165 @@
+import Corsair
+import Foundation
+import ShardMap
+import ZeroMQ
+
+/// `corsair bench` from start to end: raw libzmq and Corsair rounds alternate, so that drift in a
+/// shared machine's load falls on both alike.
+struct Benchmark: Sendable {
+    let settings: BenchSettings
+    let mode: String
+    /// Where progress lines go (stderr), so stdout carries only the report.
+    let progress: @Sendable (String) -> Void
+
+    func run() async throws -> BenchReport {
+        let start = ContinuousClock.now
+        let baseline = try BaselineRunner()
+        let rtt = try await self.roundTrips(baseline)
+        let fanIn = try await self.fanIn(baseline)
+        self.progress("3-shard cluster")
+        let cluster = try await self.cluster()
+        self.progress("timeout-and-reconnect cost")
+        let reconnect = try await ReconnectCostBench().run(samples: self.settings.reconnectSamples)
+        self.progress("shard lookup")
+        let lookup = try LookupBench.run(keys: self.settings.lookupKeys)
+        let resources = try await self.resources()
+        let rttRatio = rtt.first { $0.size == 64 }?.ratio ?? 0
+        return BenchReport(
+            mode: self.mode,
+            machine: .init(cores: ProcessInfo.processInfo.activeProcessorCount, libzmq: ZMQ.versionString),
+            rtt: rtt,
+            rttRatio: rttRatio,
+            fanIn: fanIn,
+            fanInRatio: fanIn.rawRPS16 > 0 ? fanIn.corsairRPS16 / fanIn.rawRPS16 : 0,
+            clusterRPS: cluster,
+            reconnectCostMicroseconds: reconnect.medianMicroseconds,
+            lookup: lookup,
+            resources: resources,
+            seconds: Statistics.seconds(start.duration(to: .now))
+        )
+    }
+
+    // MARK: Parts
+
+    private func roundTrips(_ baseline: BaselineRunner) async throws -> [BenchReport.RoundTrips] {
+        let server = try BenchServer(replayCacheEntries: 16)
+        let engine = try ClientEngine(configuration: .init(logger: BenchServer.quietLogger))
+        let bench = LatencyBench(engine: engine, endpoint: Endpoint(server.endpoint))
+        var results: [BenchReport.RoundTrips] = []
+        do {
+            for size in BenchSettings.bodySizes {
+                let count = self.settings.latencyCount[size] ?? 1000
+                let warmup = size >= 1 << 20 ? max(1, self.settings.latencyWarmup / 20) : self.settings.latencyWarmup
+                var raw: [LatencySummary] = []
+                var corsair: [LatencySummary] = []
+                for round in 1...self.settings.latencyRounds {
+                    self.progress("round trips, \(size) B, round \(round) of \(self.settings.latencyRounds)")
+                    raw.append(try await baseline.roundTrips(size: size, count: count, warmup: warmup))
+                    corsair.append(try await bench.run(size: size, count: count, warmup: warmup))
+                }
+                let rawMedian = LatencySummary.median(of: raw)
+                let corsairMedian = LatencySummary.median(of: corsair)
+                results.append(.init(
+                    size: size,
+                    raw: rawMedian,
+                    corsair: corsairMedian,
+                    ratio: rawMedian.p50 > 0 ? corsairMedian.p50 / rawMedian.p50 : 0
+                ))
+            }
+        } catch {
+            await engine.shutdown()
+            await server.stop()
+            throw error
+        }
+        await engine.shutdown()
+        await server.stop()
+        return results
+    }
+
+    private func fanIn(_ baseline: BaselineRunner) async throws -> BenchReport.FanIn {
+        let server = try BenchServer()
+        let store = ShardMapStore(map: try Self.map(endpoints: [server.endpoint]), logger: BenchServer.quietLogger)
+        let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger))
+        let bench = ThroughputBench(client: client, keys: Self.keys(1024), bodySize: 64)
+        var raw: [Double] = []
+        var corsair16: [Double] = []
+        var corsair64: [Double] = []
+        do {
+            for round in 1...self.settings.fanInRounds {
+                self.progress("fan-in, round \(round) of \(self.settings.fanInRounds)")
+                raw.append(try await baseline.fanIn(clients: 16, requests: self.settings.fanInRequests, size: 64))
+                corsair16.append(try await bench.run(requests: self.settings.fanInRequests, concurrency: 16))
+                corsair64.append(try await bench.run(requests: self.settings.fanInRequests, concurrency: 64))
+            }
+        } catch {
+            await client.shutdown()
+            await server.stop()
+            throw error
+        }
+        await client.shutdown()
+        await server.stop()
+        return .init(
+            rawRPS16: Statistics.median(raw),
+            corsairRPS16: Statistics.median(corsair16),
+            corsairRPS64: Statistics.median(corsair64)
+        )
+    }
+
+    private func cluster() async throws -> Double {
+        let servers = try (0..<3).map { _ in try BenchServer() }
+        let store = ShardMapStore(map: try Self.map(endpoints: servers.map(\.endpoint)), logger: BenchServer.quietLogger)
+        let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger))
+        let result: Result<Double, any Error>
+        do {
+            result = .success(
+                try await ThroughputBench(client: client, keys: Self.keys(4096), bodySize: 64)
+                    .run(requests: self.settings.clusterRequests, concurrency: 64)
+            )
+        } catch {
+            result = .failure(error)
+        }
+        await client.shutdown()
+        for server in servers {
+            await server.stop()
+        }
+        return try result.get()
+    }
+
+    /// A warm-up storm, then a measured one: glibc keeps memory freed by the first, so only the
+    /// second shows whether the engine leaks.
+    private func resources() async throws -> BenchReport.Resources {
+        self.progress("reconnect storm (warm-up), \(self.settings.stormReconnects) reconnects")
+        let warmup = try await ReconnectStorm.run(reconnects: self.settings.stormReconnects)
+        self.progress("reconnect storm (measured), \(self.settings.stormReconnects) reconnects")
+        let measured = try await ReconnectStorm.run(reconnects: self.settings.stormReconnects)
+        return .init(
+            warmup: warmup,
+            measured: measured,
+            fdsChangePercent: Self.change(from: measured.fdsBefore, to: measured.fdsAfter),
+            rssChangePercent: Self.change(from: measured.rssBeforeKiB, to: measured.rssAfterKiB)
+        )
+    }
+
+    // MARK: Helpers
+
+    private static func change(from before: Int, to after: Int) -> Double {
+        before > 0 ? Double(after - before) / Double(before) * 100 : 0
+    }
+
+    /// A slot map spreading 16384 slots evenly over the endpoints.
+    private static func map(endpoints: [String]) throws -> ShardMap {
+        let slots = RoutingSettings.defaultSlotCount
+        let shards = endpoints.enumerated().map { index, endpoint in
+            ShardInfo(
+                id: "s\(index)",
+                endpoint: endpoint,
+                slots: [(index * slots / endpoints.count)...((index + 1) * slots / endpoints.count - 1)]
+            )
+        }
+        return try ShardMap(ClusterConfig(cluster: "bench", epoch: 1, routing: .slots(), shards: shards))
+    }
+
+    private static func keys(_ count: Int) -> [String] {
+        (0..<count).map { "key:\($0)" }
+    }
+}

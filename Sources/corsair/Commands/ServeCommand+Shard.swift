@@ -1,0 +1,78 @@
+import ArgumentParser
+import Corsair
+import Logging
+import ServiceLifecycle
+import ShardMap
+import UnixSignals
+
+extension ServeCommand {
+    /// `serve --config FILE --shard ID`: one shard of a cluster, following the file's reloads.
+    func serveShard(_ shardID: String, of path: String, logger: Logger) async throws {
+        let store: ShardMapStore
+        do {
+            store = try ShardMapStore(contentsOf: path, logger: Logger(label: "corsair.shards"))
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
+        }
+        let map = store.current
+        guard let shard = map.shard(id: shardID) else {
+            let known = map.shards.map(\.id).joined(separator: ", ")
+            CommandLineOutput.error("shard '\(shardID)' is not in \(path) (its shards: \(known))")
+            throw ExitCode.failure
+        }
+        var configuration = CorsairServer.Configuration(endpoints: [shard.endpoint], settings: map.config.server)
+        if self.maxInFlight != 1024 {
+            // Given on the command line: it wins over the file.
+            configuration.maxInFlight = self.maxInFlight
+        }
+        if let size = self.maxMessageSize.flatMap({ ByteSizeText.parse($0) }) {
+            configuration.maxMessageSize = Int64(size)
+        }
+        configuration.ownership = ShardMapOwnership(store: store, shardID: shardID)
+        var serverLogger = Logger(label: "corsair.server")
+        serverLogger[metadataKey: "shard"] = "\(shardID)"
+        configuration.logger = serverLogger
+        let server: CorsairServer
+        do {
+            if let secretKeyFile = self.curveSecretKeyFile {
+                configuration.curve = try CurveServerSecurity.load(
+                    secretKeyFile: secretKeyFile,
+                    allowedClientKeysFile: self.allowClientKeysFile
+                )
+            }
+            let handler = (self.handler ?? HandlerKind.kv).make()
+            server = try CorsairServer(configuration: configuration, handler: handler)
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
+        }
+        for endpoint in server.boundEndpoints {
+            CommandLineOutput.line("listening \(endpoint)")
+        }
+        logger.info(
+            "serving shard",
+            metadata: ["shard": "\(shardID)", "epoch": "\(map.epoch)", "cluster": "\(map.cluster)", "file": "\(path)"]
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: server),
+                    // Listed last, so it stops first on shutdown; returning then is expected.
+                    .init(service: ShardMapReloader(store: store, logger: logger), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
+        }
+        if self.statisticsOnExit {
+            CommandLineOutput.line("statistics \(Self.json(server.statistics))")
+        }
+    }
+}

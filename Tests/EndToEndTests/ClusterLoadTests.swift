@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import ZeroMQ
+
+/// `corsair serve --config --shard` for every shard of a map, driven by `corsair load`, as processes.
+@Suite("corsair serve --config and corsair load (end to end)")
+struct ClusterLoadTests {
+    /// A three-shard map on ipc endpoints in a fresh folder, so parallel tests never share a port.
+    private static func makeCluster(retry: String) throws -> (folder: URL, config: String, ids: [String]) {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("corsair-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let ids = ["s0", "s1", "s2"]
+        let slots = ["0-5460", "5461-10922", "10923-16383"]
+        var text = """
+            cluster: e2e
+            epoch: 1
+            routing:
+              strategy: slots
+              slots: 16384
+              hash: crc16
+              hash_tag: true
+            shards:
+
+            """
+        for (id, range) in zip(ids, slots) {
+            text += "  - id: \(id)\n    endpoint: ipc://\(folder.path)/\(id).sock\n    slots: [\"\(range)\"]\n"
+        }
+        text += retry
+        let config = folder.appendingPathComponent("cluster.yaml").path
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        return (folder, config, ids)
+    }
+
+    private static let fastRetry = """
+        retry:
+          attempt_timeout: 300ms
+          attempts: 10
+          deadline: 8s
+          backoff:
+            initial: 20ms
+            max: 200ms
+          budget:
+            ratio: 1
+            min_per_second: 500
+          circuit_breaker:
+            failures: 100
+            open_for: 250ms
+        server:
+          drain_timeout: 1s
+
+        """
+
+    private static func serve(_ config: String, shard: String) async throws -> ChildProcess {
+        let server = try ChildProcess("corsair", ["serve", "--config", config, "--shard", shard])
+        let listening = await server.waitForLine(prefix: "listening ")
+        try #require(listening != nil, "shard \(shard) did not start: \(server.stderr)")
+        return server
+    }
+
+    @Test("load keeps its books while a shard is killed and restarted", .timeLimit(.minutes(2)))
+    func loadAcrossKill() async throws {
+        let cluster = try Self.makeCluster(retry: Self.fastRetry)
+        defer { try? FileManager.default.removeItem(at: cluster.folder) }
+        var servers: [String: ChildProcess] = [:]
+        for id in cluster.ids {
+            servers[id] = try await Self.serve(cluster.config, shard: id)
+        }
+        let requests = 8000
+        let load = try ChildProcess(
+            "corsair",
+            ["load", "--config", cluster.config, "--requests", "\(requests)", "--concurrency", "16", "--keys", "30", "--json"]
+        )
+        // Let the load get going, then kill s1 without warning and bring it back on the same endpoint.
+        try await Task.sleep(for: .milliseconds(400))
+        let killedDuringLoad = load.isRunning
+        servers["s1"]?.signal(SIGKILL)
+        _ = await servers["s1"]?.waitForExit(timeout: .seconds(5))
+        try await Task.sleep(for: .milliseconds(500))
+        servers["s1"] = try await Self.serve(cluster.config, shard: "s1")
+
+        let status = await load.waitForExit(timeout: .seconds(90))
+        if status == nil { load.signal(SIGKILL) }
+        #expect(status == 0, "\(load.stderr)")
+        let line = try #require(load.stdout.split(separator: "\n").last.map(String.init), "no output: \(load.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        let object = try #require(parsed, "not a JSON object: \(line)")
+        let sent = try #require(object["sent"] as? Int)
+        let succeeded = try #require(object["succeeded"] as? Int)
+        let failed = try #require(object["failed"] as? Int)
+        #expect(sent == requests)
+        #expect(succeeded + failed == sent, "\(line)")
+        #expect(object["lost"] as? Int == 0, "\(line)")
+        #expect(object["errors"] is [String: Any], "\(line)")
+        for field in ["retries", "p50_ms", "p99_ms", "p999_ms", "throughput_rps"] {
+            #expect(object[field] != nil, "\(field) missing: \(line)")
+        }
+        if killedDuringLoad {
+            // The requests in flight to s1 when it died were retried.
+            #expect((object["retries"] as? Int ?? 0) > 0, "\(line)")
+        }
+
+        for server in servers.values {
+            server.signal(SIGTERM)
+            #expect(await server.waitForExit(timeout: .seconds(10)) == 0, "\(server.stderr)")
+        }
+    }
+
+    @Test("serve --config says what is wrong in one line", .timeLimit(.minutes(1)))
+    func serveErrors() async throws {
+        let cluster = try Self.makeCluster(retry: "")
+        defer { try? FileManager.default.removeItem(at: cluster.folder) }
+
+        let missing = try await ChildProcess.run("corsair", ["serve", "--config", cluster.folder.appendingPathComponent("nope.yaml").path, "--shard", "s0"])
+        #expect(missing.status == 1)
+        #expect(Self.isOneErrorLine(missing.stderr), "\(missing.stderr)")
+
+        let unknown = try await ChildProcess.run("corsair", ["serve", "--config", cluster.config, "--shard", "s9"])
+        #expect(unknown.status == 1)
+        #expect(Self.isOneErrorLine(unknown.stderr), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("s9"))
+
+        // A port held by a socket of our own: serve must say so in one line and exit 1.
+        let context = try Context()
+        let holder = try Socket(context, .rep)
+        try holder.bind("tcp://127.0.0.1:*")
+        let taken = try holder.lastEndpoint
+        let tcpConfig = cluster.folder.appendingPathComponent("tcp.yaml").path
+        let text = try String(contentsOfFile: cluster.config, encoding: .utf8)
+            .replacingOccurrences(of: "ipc://\(cluster.folder.path)/s0.sock", with: taken)
+        try text.write(toFile: tcpConfig, atomically: true, encoding: .utf8)
+        let inUse = try await ChildProcess.run("corsair", ["serve", "--config", tcpConfig, "--shard", "s0"], timeout: .seconds(20))
+        holder.close()
+        #expect(inUse.status == 1)
+        #expect(Self.isOneErrorLine(inUse.stderr), "\(inUse.stderr)")
+        #expect(inUse.stderr.contains(taken), "\(inUse.stderr)")
+
+        let load = try await ChildProcess.run("corsair", ["load", "--config", "/nonexistent/cluster.yaml", "--requests", "1", "--concurrency", "1"])
+        #expect(load.status == 2)
+        #expect(Self.isOneErrorLine(load.stderr), "\(load.stderr)")
+    }
+
+    /// The only stderr line that is not a log line is one `error: ...` line.
+    private static func isOneErrorLine(_ stderr: String) -> Bool {
+        let errors = stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+        return errors.count == 1 && !stderr.contains("Fatal error") && !stderr.contains("Stack dump")
+    }
+}
