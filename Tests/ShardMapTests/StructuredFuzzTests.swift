@@ -90,3 +90,15 @@ struct StructuredFuzzTests {
         String(keyPath.prefix { $0 != "." && $0 != "[" })
     }
 }
+
+/// Found by the random-text fuzzer: a flow-mapping key folded over a blank line ("a\na") made the
+/// error's key path, and so the one-line error, span two lines.
+@Suite("Config errors stay on one line")
+struct OneLineErrorTests {
+    @Test("a key holding a line break is escaped in the key path")
+    func keyWithLineBreak() {
+        let error = shardMapError { try ClusterConfig(parsing: Array("{a\n\na}".utf8), file: "fuzz.yaml") }
+        #expect(error?.description.contains("\n") == false, "\(String(describing: error?.description))")
+        #expect(error?.description.contains("a\\na") == true, "\(String(describing: error?.description))")
+    }
+}

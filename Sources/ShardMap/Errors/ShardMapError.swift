@@ -153,7 +153,8 @@ public struct ShardMapError: Error, Hashable, Sendable, CustomStringConvertible 
         case (nil, nil): break
         }
         if let keyPath = self.keyPath {
-            parts.append(keyPath)
+            // Keys come from the file as they are; a quoted or flow key may hold a line break.
+            parts.append(TextQuote.oneLine(keyPath))
         }
         parts.append(self.message)
         return parts.joined(separator: ": ")

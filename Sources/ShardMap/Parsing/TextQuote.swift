@@ -2,7 +2,18 @@
 /// so that binary junk cannot garble a terminal or a log line.
 enum TextQuote {
     static func quoted(_ text: String, limit: Int = 60) -> String {
-        var result = "\""
+        "\"" + self.escaped(text, limit: limit, quotes: true) + "\""
+    }
+
+    /// The text on one line, without quotes: control and format characters escaped as in
+    /// ``quoted(_:limit:)``, cut at `limit` characters. For key paths, which take keys from the
+    /// file as they are (a YAML key may hold a line break).
+    static func oneLine(_ text: String, limit: Int = 200) -> String {
+        self.escaped(text, limit: limit, quotes: false)
+    }
+
+    private static func escaped(_ text: String, limit: Int, quotes: Bool) -> String {
+        var result = ""
         var count = 0
         for scalar in text.unicodeScalars {
             if count == limit {
@@ -10,8 +21,8 @@ enum TextQuote {
                 break
             }
             switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
+            case "\"" where quotes: result += "\\\""
+            case "\\" where quotes: result += "\\\\"
             case "\n": result += "\\n"
             case "\t": result += "\\t"
             case "\r": result += "\\r"
@@ -26,6 +37,6 @@ enum TextQuote {
             }
             count += 1
         }
-        return result + "\""
+        return result
     }
 }
