@@ -5,15 +5,17 @@ import Testing
 /// messages from `corsair flood`, then still answers a normal request, with its memory (read from
 /// /proc, outside the test process) bounded.
 ///
-/// The suite sends 100,000 messages unless CORSAIR_FLOOD_MESSAGES says otherwise (Scripts/flood.sh
-/// runs bigger floods).
+/// The suite sends 20,000 messages unless CORSAIR_FLOOD_MESSAGES says otherwise; Scripts/flood.sh
+/// sends 100,000 (or MESSAGES). 100,000 take about 3 s, but they keep both cores of a 2-core CI
+/// machine busy for that long, and the timing bounds of tests running alongside (5 s in the CURVE
+/// and reload tests) then fail now and then.
 @Suite("Malformed message flood (end to end)")
 struct MalformedFloodTests {
     static var messages: Int {
-        ProcessInfo.processInfo.environment["CORSAIR_FLOOD_MESSAGES"].flatMap { Int($0) } ?? 100_000
+        ProcessInfo.processInfo.environment["CORSAIR_FLOOD_MESSAGES"].flatMap { Int($0) } ?? 20_000
     }
 
-    @Test("a server survives 100,000 malformed messages and still serves, with bounded memory")
+    @Test("a server survives a flood of malformed messages and still serves, with bounded memory")
     func serverSurvivesFlood() async throws {
         let scratch = try ScratchDirectory()
         let endpoint = scratch.ipc("flood")
