@@ -76,6 +76,14 @@ final class ChildProcess: Sendable {
         for fd in outPipe + errPipe {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
+        // posix_spawn passes on every descriptor not marked close-on-exec (Foundation's Process
+        // closes them in the child): mark this process's, so that a child never holds another
+        // test's socket or pipe open.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(name), fd > 2 {
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+        }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
