@@ -23,7 +23,7 @@ enum ReconnectStorm {
 
     /// Runs `reconnects` forced reconnects: `concurrency` requests, each of many attempts with a
     /// 1 ms timeout against a peer that never answers.
-    static func run(reconnects: Int, concurrency: Int = 100) async throws -> Report {
+    static func run(reconnects: Int, concurrency: Int = 100, detectHandshakeFailures: Bool = true) async throws -> Report {
         let peer = try SilentPeer()
         defer { peer.stop() }
         let endpoint = Endpoint(peer.endpoint)
@@ -36,7 +36,7 @@ enum ReconnectStorm {
             budget: nil,
             circuitBreaker: nil
         )
-        let engine = try ClientEngine(configuration: .init(retry: policy))
+        let engine = try ClientEngine(configuration: .init(retry: policy, detectHandshakeFailures: detectHandshakeFailures))
         // Warm up: the engine's thread, context, wake-up and one socket's worth of libzmq state.
         _ = try? await engine.request([[0]], to: endpoint, options: .init(retry: RetryPolicy(attempts: 1, attemptTimeout: .milliseconds(1), deadline: nil, budget: nil, circuitBreaker: nil)))
         let before = await settled()
@@ -72,10 +72,10 @@ enum ReconnectStorm {
     /// asynchronously, so wait (bounded) until the count stops falling or reaches `target`.
     private static func settled(towards target: ProcessResources? = nil) async -> ProcessResources {
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        var last = ProcessResources.now()
+        var last = ProcessResources.now(trimmingAllocator: true)
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
-            let now = ProcessResources.now()
+            let now = ProcessResources.now(trimmingAllocator: true)
             if let target, now.fileDescriptors <= target.fileDescriptors { return now }
             if target == nil, now.fileDescriptors == last.fileDescriptors { return now }
             last = now

@@ -16,8 +16,11 @@ struct ReconnectStormCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.")
     var concurrency = 100
 
+    @Flag(inversion: .prefixedNo, help: "Watch each socket's handshake, as the engine does by default.")
+    var monitor = true
+
     func run() async throws {
-        let report = try await ReconnectStorm.run(reconnects: self.reconnects, concurrency: self.concurrency)
+        let report = try await ReconnectStorm.run(reconnects: self.reconnects, concurrency: self.concurrency, detectHandshakeFailures: self.monitor)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
