@@ -2,7 +2,9 @@
 # Sourced, not run.
 
 corsair_require_libzmq() {
-    if [ -f /usr/include/zmq.h ] && ldconfig -p 2>/dev/null | grep -q 'libzmq\.so'; then
+    # grep without -q reads all of ldconfig's output: with -q it would stop early, ldconfig would die
+    # of SIGPIPE, and under pipefail the check would fail although libzmq is there.
+    if [ -f /usr/include/zmq.h ] && ldconfig -p 2>/dev/null | grep 'libzmq\.so' >/dev/null; then
         return 0
     fi
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

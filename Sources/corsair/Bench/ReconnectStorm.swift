@@ -1,15 +1,7 @@
 import Corsair
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Forces a number of timeout-and-reconnect cycles through a client engine and reports the
 /// process's descriptors and memory before and after: the Lazy Pirate's resource hygiene check.
-///
-/// Resident memory is read after `malloc_trim(0)`: glibc keeps freed heap for reuse, so without it
-/// RSS shows the storm's peak working set (which varies with how far libzmq's reaper lags) rather
-/// than what is still in use.
 enum ReconnectStorm {
     struct Report: Sendable, Codable {
         var reconnects: Int
@@ -34,9 +26,8 @@ enum ReconnectStorm {
     ///
     /// With `warmUp` above 0, a first storm of that many reconnects runs before the baseline is
     /// taken, so that the baseline holds what `concurrency` requests in flight need at their peak
-    /// (sockets, libzmq's buffers, the allocator's arenas) and before/after compares like with like:
-    /// what remains is what the reconnects leaked.
-    static func run(reconnects: Int, concurrency: Int = 100, warmUp: Int = 0) async throws -> Report {
+    /// (libzmq's and the engine's one-time growth) and before/after compares like with like.
+    static func run(reconnects: Int, concurrency: Int = 100, detectHandshakeFailures: Bool = true, warmUp: Int = 0) async throws -> Report {
         let peer = try SilentPeer()
         defer { peer.stop() }
         let endpoint = Endpoint(peer.endpoint)
@@ -49,7 +40,7 @@ enum ReconnectStorm {
             budget: nil,
             circuitBreaker: nil
         )
-        let engine = try ClientEngine(configuration: .init(retry: policy))
+        let engine = try ClientEngine(configuration: .init(retry: policy, detectHandshakeFailures: detectHandshakeFailures))
         // Warm up: the engine's thread, context, wake-up and one socket's worth of libzmq state.
         _ = try? await engine.request([[0]], to: endpoint, options: .init(retry: RetryPolicy(attempts: 1, attemptTimeout: .milliseconds(1), deadline: nil, budget: nil, circuitBreaker: nil)))
         if warmUp > 0 {
@@ -95,13 +86,10 @@ enum ReconnectStorm {
     /// asynchronously, so wait (bounded) until the count stops falling or reaches `target`.
     private static func settled(towards target: ProcessResources? = nil) async -> ProcessResources {
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        var last = ProcessResources.now()
+        var last = ProcessResources.now(trimmingAllocator: true)
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
-            // Hand freed heap back to the kernel first, so RSS counts memory in use, not free
-            // memory glibc keeps for later: without this, a storm's peak stays in RSS for ever.
-            _ = mallocTrim(0)
-            let now = ProcessResources.now()
+            let now = ProcessResources.now(trimmingAllocator: true)
             if let target, now.fileDescriptors <= target.fileDescriptors { return now }
             if target == nil, now.fileDescriptors == last.fileDescriptors { return now }
             last = now
@@ -109,6 +97,3 @@ enum ReconnectStorm {
         return last
     }
 }
-
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32

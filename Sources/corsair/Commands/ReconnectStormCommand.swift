@@ -16,11 +16,19 @@ struct ReconnectStormCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.")
     var concurrency = 100
 
+    @Flag(inversion: .prefixedNo, help: "Watch each socket's handshake, as the engine does by default.")
+    var monitor = true
+
     @Option(name: .customLong("warm-up"), help: "Reconnects forced before the baseline is taken, so it includes the storm's peak working set.")
     var warmUp = 0
 
     func run() async throws {
-        let report = try await ReconnectStorm.run(reconnects: self.reconnects, concurrency: self.concurrency, warmUp: self.warmUp)
+        let report = try await ReconnectStorm.run(
+            reconnects: self.reconnects,
+            concurrency: self.concurrency,
+            detectHandshakeFailures: self.monitor,
+            warmUp: self.warmUp
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))

@@ -262,6 +262,28 @@ struct ClientEngineTests {
         await engine.shutdown()
     }
 
+    @Test("running out of sockets makes requests wait, not fail")
+    func socketExhaustion() async throws {
+        let peer = try TestPeer(behavior: TestPeer.echo)
+        // Room for two monitored REQ sockets in the context, while the pool would open ten.
+        let engine = try ClientEngine(configuration: .init(
+            retry: testPolicy(attempts: 3, timeout: .seconds(5)),
+            maxSocketsPerEndpoint: 10,
+            maxOpenSockets: 7
+        ))
+        let endpoint = Endpoint(peer.endpoint)
+        let succeeded = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    try await engine.request(bytes("s\(index)"), to: endpoint).bytes == bytes("s\(index)")
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(succeeded == 40)
+        await engine.shutdown()
+    }
+
     @Test("the blocking call works for scripts")
     func blockingCall() async throws {
         let peer = try TestPeer(behavior: TestPeer.echo)

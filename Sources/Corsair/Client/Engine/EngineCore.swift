@@ -221,7 +221,7 @@ final class EngineCore {
                 let socket = try self.openSocket(in: pool)
                 self.send(call, on: socket, countsAsAttempt: true)
             } catch {
-                self.fail(call, error)
+                self.openFailed(call, error)
             }
             return
         }
@@ -236,36 +236,50 @@ final class EngineCore {
         }
     }
 
-    private func openSocket(in pool: EndpointPool) throws(CorsairError) -> ClientSocket {
-        let endpoint = pool.endpoint
-        do {
-            let socket = try Socket(self.context, .req)
-            try socket.set(.reconnectInterval, to: self.configuration.reconnectInterval)
-            if pool.key.mode == .resend {
-                // REQ_RELAXED alone would let a late reply answer the wrong send; CORRELATE stops that.
-                try socket.set(.requestRelaxed, to: true)
-                try socket.set(.requestCorrelate, to: true)
+    /// A socket could not be opened. Running out of sockets or descriptors passes (libzmq's reaper
+    /// frees closed sockets in the background), so that waits and tries again without spending an
+    /// attempt; anything else, such as a malformed endpoint, fails the call.
+    private func openFailed(_ call: PendingCall, _ error: ZMQError) {
+        let endpoint = call.endpoint.address
+        switch error.code {
+        case .tooManyOpenFiles:
+            let now = self.clock.now
+            let retryAt = now.advanced(by: .milliseconds(10))
+            if let deadline = call.overallDeadline, retryAt >= deadline {
+                self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: "cannot open a socket: \(error)"))
+                return
             }
-            if let serverKey = endpoint.serverPublicKey, let keyPair = self.keyPair {
-                try socket.set(.curveServerKey, to: serverKey)
-                try socket.set(.curvePublicKey, to: keyPair.publicKey)
-                try socket.set(.curveSecretKey, to: keyPair.secretKey)
-            }
-            let monitor = self.configuration.detectHandshakeFailures ? try SocketMonitor(watching: socket) : nil
-            try socket.connect(endpoint.address)
-            let client = ClientSocket(socket: socket, monitor: monitor, pool: pool)
-            pool.open += 1
-            self.openSockets[ObjectIdentifier(client)] = client
-            self.pollerDirty = true
-            return client
-        } catch {
-            switch error.code {
-            case .invalidArgument, .protocolNotSupported, .addressNotAvailable, .endpointNotFound:
-                throw .invalidEndpoint(endpoint.address, message: "\(error.code)", underlying: error)
-            default:
-                throw .socketError(attempts: 0, endpoint: endpoint.address, operation: "open socket", underlying: error)
-            }
+            call.lastFailure = "cannot open a socket: \(error)"
+            call.state = .backingOff
+            self.schedule(call, at: retryAt, .retry)
+        case .invalidArgument, .protocolNotSupported, .addressNotAvailable, .endpointNotFound:
+            self.fail(call, .invalidEndpoint(endpoint, message: "\(error.code)", underlying: error))
+        default:
+            self.fail(call, .socketError(attempts: call.attempt, endpoint: endpoint, operation: "open socket", underlying: error))
         }
+    }
+
+    private func openSocket(in pool: EndpointPool) throws(ZMQError) -> ClientSocket {
+        let endpoint = pool.endpoint
+        let socket = try Socket(self.context, .req)
+        try socket.set(.reconnectInterval, to: self.configuration.reconnectInterval)
+        if pool.key.mode == .resend {
+            // REQ_RELAXED alone would let a late reply answer the wrong send; CORRELATE stops that.
+            try socket.set(.requestRelaxed, to: true)
+            try socket.set(.requestCorrelate, to: true)
+        }
+        if let serverKey = endpoint.serverPublicKey, let keyPair = self.keyPair {
+            try socket.set(.curveServerKey, to: serverKey)
+            try socket.set(.curvePublicKey, to: keyPair.publicKey)
+            try socket.set(.curveSecretKey, to: keyPair.secretKey)
+        }
+        let monitor = self.configuration.detectHandshakeFailures ? try SocketMonitor(watching: socket) : nil
+        try socket.connect(endpoint.address)
+        let client = ClientSocket(socket: socket, monitor: monitor, pool: pool)
+        pool.open += 1
+        self.openSockets[ObjectIdentifier(client)] = client
+        self.pollerDirty = true
+        return client
     }
 
     private func send(_ call: PendingCall, on socket: ClientSocket, countsAsAttempt: Bool) {

@@ -13,7 +13,8 @@ final class ServerCore {
     private struct Job {
         let envelope: [[UInt8]]
         let key: ReplayCache.Key?
-        let task: Task<Void, Never>
+        /// The handler's task; `nil` while an inline handler runs on this thread.
+        let task: Task<Void, Never>?
     }
 
     /// How a handler's reply is framed.
@@ -27,6 +28,8 @@ final class ServerCore {
 
     private let configuration: CorsairServer.Configuration
     private let handler: any RequestHandler
+    /// The same handler when it answers inline, found once rather than cast per request.
+    private let inlineHandler: (any InlineRequestHandler)?
     private let inbox: ServerInbox
     private let statisticsBox: ServerStatisticsBox
     private let logger: Logger
@@ -56,6 +59,7 @@ final class ServerCore {
     ) {
         self.configuration = configuration
         self.handler = handler
+        self.inlineHandler = handler as? any InlineRequestHandler
         self.inbox = inbox
         self.statisticsBox = statistics
         self.logger = configuration.logger
@@ -209,7 +213,7 @@ final class ServerCore {
             )
         }
         for job in self.jobs.values {
-            job.task.cancel()
+            job.task?.cancel()
         }
         self.jobs.removeAll()
         self.statistics.inFlight = 0
@@ -386,8 +390,11 @@ final class ServerCore {
     private func spawn(_ request: ServerRequest, envelope: [[UInt8]], key: ReplayCache.Key?, mode: ReplyMode) {
         self.nextJobID &+= 1
         let jobID = self.nextJobID
-        let task = Task { [handler = self.handler, inbox = self.inbox] in
-            await ServerCore.execute(handler, request, mode: mode, jobID: jobID, inbox: inbox)
+        var task: Task<Void, Never>?
+        if self.inlineHandler == nil {
+            task = Task { [handler = self.handler, inbox = self.inbox] in
+                await ServerCore.execute(handler, request, mode: mode, jobID: jobID, inbox: inbox)
+            }
         }
         self.jobs[jobID] = Job(envelope: envelope, key: key, task: task)
         if let key {
@@ -396,6 +403,14 @@ final class ServerCore {
         self.statistics.handlerExecutions += 1
         self.statistics.inFlight = self.jobs.count
         self.metrics.inFlight.record(self.jobs.count)
+        if let inline = self.inlineHandler {
+            // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
+            let start = self.clock.now
+            let answer = Self.frame(Result { try inline.handleInline(request) }, mode: mode)
+            self.finish(
+                ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
+            )
+        }
     }
 
     /// Runs the handler off the I/O thread and hands its framed answer to the inbox.
@@ -420,7 +435,19 @@ final class ServerCore {
         mode: ReplyMode
     ) async -> (content: [[UInt8]], status: ReplyStatus) {
         do {
-            let reply = try await handler.handle(request)
+            return Self.frame(.success(try await handler.handle(request)), mode: mode)
+        } catch {
+            return Self.frame(.failure(error), mode: mode)
+        }
+    }
+
+    /// Frames a handler's answer for the wire.
+    private static func frame(
+        _ result: Result<ServerReply, any Error>,
+        mode: ReplyMode
+    ) -> (content: [[UInt8]], status: ReplyStatus) {
+        switch result {
+        case .success(let reply):
             switch mode {
             case .raw:
                 // A REQ client needs at least one frame after the envelope.
@@ -433,7 +460,7 @@ final class ServerCore {
                     return (Self.errorContent(error.message, mode: mode), .handlerError)
                 }
             }
-        } catch {
+        case .failure(let error):
             return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
         }
     }

@@ -1,9 +1,9 @@
 /// Answers every request with its own body frames. `corsair serve --handler echo`.
-public struct EchoHandler: RequestHandler {
+public struct EchoHandler: InlineRequestHandler {
     /// An echo handler.
     public init() {}
 
-    public func handle(_ request: ServerRequest) async throws -> ServerReply {
+    public func handleInline(_ request: ServerRequest) throws -> ServerReply {
         ServerReply(request.body)
     }
 }

@@ -21,7 +21,7 @@ import Synchronization
 /// store.execute("INCR visits")   // "1"
 /// store.increments(forKey: "visits")   // 1
 /// ```
-public final class KeyValueHandler: RequestHandler {
+public final class KeyValueHandler: InlineRequestHandler {
     private struct State {
         var values: [String: String] = [:]
         var executions = 0
@@ -34,7 +34,7 @@ public final class KeyValueHandler: RequestHandler {
     /// An empty store.
     public init() {}
 
-    public func handle(_ request: ServerRequest) async throws -> ServerReply {
+    public func handleInline(_ request: ServerRequest) throws -> ServerReply {
         guard let first = request.body.first else {
             return ServerReply(text: self.execute(""))
         }
