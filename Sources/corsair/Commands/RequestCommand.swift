@@ -88,6 +88,8 @@ struct RequestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // The typed error is the message; library warnings would only repeat it (on stderr).
+        LoggingSystem.bootstrapForCommandLine(level: self.verbose ? .warning : .error)
         let body = [Array(self.body.utf8)]
         var engineConfiguration = ClientEngine.Configuration()
         engineConfiguration.curveKeyPair = try self.clientKeyPair()
@@ -173,10 +175,18 @@ struct RequestCommand: AsyncParsableCommand {
         case .staleReplyDropped(_, let stale):
             StandardStreams.error("dropped a stale reply to request \(stale)")
         case .succeeded(_, let attempts, let latency):
-            StandardStreams.error("succeeded after \(attempts) attempt(s) in \(DurationText.format(latency))")
+            StandardStreams.error("succeeded after \(attempts) attempt(s) in \(Self.milliseconds(latency))")
         case .abandoned:
             break
         }
+    }
+
+    /// `12.345ms`: latencies are rarely a whole number of any unit.
+    private static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        let fraction = String(microseconds % 1000)
+        return "\(microseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)ms"
     }
 
     private static func capture(
