@@ -40,7 +40,7 @@ struct HotReloadTests {
         #expect(await server.waitForExit(timeout: .seconds(10)) == 0, "\(server.stderr)")
     }
 
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    static func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             if condition() { return true }

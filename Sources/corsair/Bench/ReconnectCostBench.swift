@@ -30,7 +30,7 @@ struct ReconnectCostBench: Sendable {
     /// The median cost in microseconds over `samples` cycles, and every sample.
     func run(samples: Int) async throws -> (medianMicroseconds: Double, samples: [Double]) {
         let policy = RetryPolicy(
-            attempts: 3,
+            attempts: 10,
             attemptTimeout: Self.attemptTimeout,
             deadline: nil,
             backoff: Backoff(initial: .zero, maximum: .zero, multiplier: 1, jitter: .none),
@@ -42,7 +42,14 @@ struct ReconnectCostBench: Sendable {
         let endpoint = server.endpoint
         var costs: [Double] = []
         do {
-            for _ in 0..<samples {
+            // A cycle whose restart lost the race with the attempt deadline measures nothing; it is
+            // taken again, a bounded number of times, since a loaded machine loses it now and then.
+            var tries = 0
+            while costs.count < samples {
+                tries += 1
+                guard tries <= samples * 5 else {
+                    throw BenchError("the server kept taking longer than the attempt timeout to restart")
+                }
                 // A connected, pooled socket first, as a long-running client would have.
                 _ = try await engine.request([[1]], to: Endpoint(endpoint))
                 let stamps = Timestamps()
@@ -66,9 +73,7 @@ struct ReconnectCostBench: Sendable {
                 guard let timedOut = stamps.timedOut.withLock({ $0 }), let succeeded = stamps.succeeded.withLock({ $0 }) else {
                     throw BenchError("the reconnect cycle saw no timeout")
                 }
-                guard restarted < timedOut else {
-                    throw BenchError("the server took longer than the attempt timeout to restart")
-                }
+                guard restarted < timedOut else { continue }
                 costs.append(Double(Statistics.nanoseconds(timedOut.duration(to: succeeded))) / 1000)
             }
         } catch {

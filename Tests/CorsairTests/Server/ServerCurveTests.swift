@@ -26,7 +26,7 @@ struct ServerCurveTests {
             #expect(server.curvePublicKey == serverKeys.publicKey)
             let secure = Endpoint(address, serverPublicKey: serverKeys.publicKey)
             // Generous attempts: without the handshake check, a refused client would only time out.
-            let policy = testPolicy(attempts: 1, timeout: .seconds(5))
+            let policy = testPolicy(attempts: 1, timeout: .seconds(30))
 
             let friend = try ClientEngine(configuration: .init(retry: policy, curveKeyPair: allowed))
             #expect(try await friend.request(bytes("hello"), to: secure).bytes == bytes("hello"))
@@ -39,7 +39,7 @@ struct ServerCurveTests {
             await #expect(performing: {
                 _ = try await unknown.request(bytes("let me in"), to: secure)
             }, throws: self.isAuthenticationFailure)
-            #expect(start.duration(to: clock.now) < .seconds(4), "reported by the handshake, not by a timeout")
+            #expect(start.duration(to: clock.now) < .seconds(15), "reported by the handshake, not by a timeout")
             await unknown.shutdown()
 
             let plaintext = try ClientEngine(configuration: .init(retry: policy))
@@ -47,7 +47,7 @@ struct ServerCurveTests {
             await #expect(performing: {
                 _ = try await plaintext.request(bytes("in the clear"), to: Endpoint(address))
             }, throws: self.isAuthenticationFailure)
-            #expect(plainStart.duration(to: clock.now) < .seconds(4), "reported by the handshake, not by a timeout")
+            #expect(plainStart.duration(to: clock.now) < .seconds(15), "reported by the handshake, not by a timeout")
             await plaintext.shutdown()
 
             #expect(runs.count == 1, "a refused client reached the handler")

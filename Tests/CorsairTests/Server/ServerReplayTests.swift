@@ -171,7 +171,7 @@ struct ServerReplayTests {
             return ServerReply(request.body)
         }
         try await withServer(configuration, handler: handler) { _, endpoint in
-            let engine = try makeEngine(testPolicy(attempts: 2, timeout: .seconds(5)))
+            let engine = try makeEngine(testPolicy(attempts: 2, timeout: .seconds(20)))
             async let held = engine.request(bytes("held"), to: Endpoint(endpoint))
             #expect(await waitUntil { runs.count == 1 })
             await #expect {

@@ -74,7 +74,7 @@ final class RawSocket {
     }
 
     /// Receives one message, or `nil` when none came within `timeout`.
-    func receive(timeout: Duration = .seconds(5)) throws -> [[UInt8]]? {
+    func receive(timeout: Duration = .seconds(20)) throws -> [[UInt8]]? {
         var poller = Poller()
         poller.add(self.socket, events: .readable)
         guard try poller.poll(timeout: timeout) > 0 else { return nil }
@@ -89,7 +89,7 @@ final class RawSocket {
     }
 
     /// Receives a Corsair reply on a DEALER and decodes it.
-    func receiveReply(timeout: Duration = .seconds(5)) throws -> (header: ReplyHeader, body: [[UInt8]])? {
+    func receiveReply(timeout: Duration = .seconds(20)) throws -> (header: ReplyHeader, body: [[UInt8]])? {
         guard let frames = try self.receive(timeout: timeout) else { return nil }
         guard frames.first == [] else { throw TestFailure("reply without a delimiter: \(frames)") }
         return try ReplyMessage.decode(frames: Array(frames.dropFirst()))
@@ -166,7 +166,7 @@ final class Gate: Sendable {
 }
 
 /// Blocks the calling (non-pool) thread until `condition` holds or `timeout` passes.
-func spinUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
+func spinUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -138,7 +138,7 @@ private struct SocketTransfer: @unchecked Sendable {
 
 /// Waits for a condition with a deadline, checking every few milliseconds.
 func waitUntil(
-    timeout: Duration = .seconds(10),
+    timeout: Duration = .seconds(30),
     _ condition: () -> Bool
 ) async -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
