@@ -3,7 +3,9 @@ import Synchronization
 
 /// Reports a socket's connection events (connects, disconnects, handshakes).
 ///
-/// Made on, and owned by, the thread that owns the watched socket. Its ``socket`` can join that
+/// Made on, and owned by, the thread that owns the watched socket, before that socket binds or
+/// connects: libzmq cannot deliver an event in the instant between its side binding and ours
+/// connecting, so the socket should have nothing to report yet. Its ``socket`` can join that
 /// thread's ``Poller`` so events arrive in the same loop as messages.
 ///
 /// libzmq sends events with a blocking send, often from its I/O thread, so an event that cannot be
@@ -32,11 +34,18 @@ public final class SocketMonitor {
         // The inproc pipe's limit is the sum of both ends' limits unless one end has none; with
         // none here, libzmq's blocking event send never waits.
         try socket.set(.receiveHighWaterMark, to: 0)
-        // Connected before libzmq binds (inproc allows it), so that a failure leaves no monitor
-        // running without a reader.
-        try socket.connect(endpoint)
+        // Bind (libzmq's side) before connecting ours. The other order leaves a pending inproc
+        // connection in the context whenever the bind fails (say, out of sockets); libzmq settles
+        // those at termination by opening a socket each, and aborts when it cannot.
         guard zmq_socket_monitor(handle, endpoint, ZMQ_EVENT_ALL) == 0 else {
             throw ZMQError.last("zmq_socket_monitor")
+        }
+        do {
+            try socket.connect(endpoint)
+        } catch {
+            // No reader: stop libzmq's side at once, or its next event send would block.
+            zmq_socket_monitor(handle, nil, 0)
+            throw error
         }
         self.socket = socket
         self.target = target

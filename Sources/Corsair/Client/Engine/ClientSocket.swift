@@ -3,7 +3,8 @@ import ZeroMQ
 /// A REQ socket of an endpoint's pool, with its handshake monitor. Owned by the I/O thread.
 final class ClientSocket {
     let socket: Socket
-    let monitor: SocketMonitor?
+    /// Watches the handshake; closed once it succeeded, so that idle sockets cost no polling.
+    private(set) var monitor: SocketMonitor?
     unowned let pool: EndpointPool
     /// The call whose reply this socket awaits.
     var call: PendingCall?
@@ -18,6 +19,13 @@ final class ClientSocket {
         self.socket = socket
         self.monitor = monitor
         self.pool = pool
+    }
+
+    /// Stops watching the handshake: it succeeded, and every zmq socket in the poll set costs a
+    /// system call on each pass of the I/O loop.
+    func stopMonitoring() {
+        self.monitor?.close()
+        self.monitor = nil
     }
 
     /// Closes the socket at once (LINGER 0), stopping its monitor first so libzmq frees both.

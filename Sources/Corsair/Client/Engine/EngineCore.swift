@@ -431,6 +431,11 @@ final class EngineCore {
                 continue
             }
         }
+        if socket.handshakeSucceeded, socket.handshakeFailure == nil {
+            socket.stopMonitoring()
+            self.pollerDirty = true
+            return
+        }
         guard let failure = socket.handshakeFailure else { return }
         self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(failure)"])
         if let call = socket.call {
