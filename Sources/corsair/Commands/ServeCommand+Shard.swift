@@ -33,23 +33,7 @@ extension ServeCommand {
         var serverLogger = Logger(label: "corsair.server")
         serverLogger[metadataKey: "shard"] = "\(shardID)"
         configuration.logger = serverLogger
-        let server: CorsairServer
-        do {
-            if let secretKeyFile = self.curveSecretKeyFile {
-                configuration.curve = try CurveServerSecurity.load(
-                    secretKeyFile: secretKeyFile,
-                    allowedClientKeysFile: self.allowClientKeysFile
-                )
-            }
-            let handler = (self.handler ?? HandlerKind.kv).make()
-            server = try CorsairServer(configuration: configuration, handler: handler)
-        } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
-        }
-        for endpoint in server.boundEndpoints {
-            CommandLineOutput.line("listening \(endpoint)")
-        }
+        let server = try self.openServer(configuration, defaultHandler: .kv)
         logger.info(
             "serving shard",
             metadata: ["shard": "\(shardID)", "epoch": "\(map.epoch)", "cluster": "\(map.cluster)", "file": "\(path)"]

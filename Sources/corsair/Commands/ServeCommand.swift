@@ -116,23 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let size = self.maxMessageSize.flatMap({ ByteSizeText.parse($0) }) {
             configuration.maxMessageSize = Int64(size)
         }
-        let server: CorsairServer
-        do {
-            if let secretKeyFile = self.curveSecretKeyFile {
-                configuration.curve = try CurveServerSecurity.load(
-                    secretKeyFile: secretKeyFile,
-                    allowedClientKeysFile: self.allowClientKeysFile
-                )
-            }
-            let handler = (self.handler ?? HandlerKind.echo).make()
-            server = try CorsairServer(configuration: configuration, handler: handler)
-        } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
-        }
-        for endpoint in server.boundEndpoints {
-            CommandLineOutput.line("listening \(endpoint)")
-        }
+        let server = try self.openServer(configuration, defaultHandler: .echo)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)],
@@ -169,5 +153,34 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension ServeCommand {
+    /// Adds CURVE from the key files given, opens the server with the chosen handler and prints one
+    /// `listening <endpoint>` line per bound endpoint; a failure is one `error:` line and exit 1.
+    func openServer(
+        _ configuration: CorsairServer.Configuration,
+        defaultHandler: HandlerKind
+    ) throws -> CorsairServer {
+        var configuration = configuration
+        let server: CorsairServer
+        do {
+            if let secretKeyFile = self.curveSecretKeyFile {
+                configuration.curve = try CurveServerSecurity.load(
+                    secretKeyFile: secretKeyFile,
+                    allowedClientKeysFile: self.allowClientKeysFile
+                )
+            }
+            let handler = (self.handler ?? defaultHandler).make()
+            server = try CorsairServer(configuration: configuration, handler: handler)
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
+        }
+        for endpoint in server.boundEndpoints {
+            CommandLineOutput.line("listening \(endpoint)")
+        }
+        return server
     }
 }
