@@ -642,9 +642,14 @@ final class EngineCore {
 
     // MARK: Helpers
 
-    private func emit(_ call: PendingCall, _ event: RequestEvent) {
-        call.options.onEvent?(event)
-        self.configuration.onEvent?(event)
+    /// Tells the observers, building the event only when there is one: most requests have none.
+    private func emit(_ call: PendingCall, _ event: @autoclosure () -> RequestEvent) {
+        let perRequest = call.options.onEvent
+        let engineWide = self.configuration.onEvent
+        guard perRequest != nil || engineWide != nil else { return }
+        let event = event()
+        perRequest?(event)
+        engineWide?(event)
     }
 
     private func describe(_ duration: Duration?) -> String {
