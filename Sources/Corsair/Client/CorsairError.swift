@@ -1,3 +1,5 @@
+import ShardMap
+
 /// Why a request through Corsair failed, with the context needed to report or react to it.
 ///
 /// Branch on ``code``; the other fields say which endpoint, how many attempts, and why the last
@@ -353,13 +355,13 @@ extension CorsairError {
             line += self.endpoint.map { " to \($0)" } ?? ""
         case .circuitOpen:
             line = "circuit open" + (self.endpoint.map { " for \($0)" } ?? "")
-            line += self.retryAfter.map { "; next probe in \(Self.format($0))" } ?? ""
+            line += self.retryAfter.map { "; next probe in \(DurationText.format($0))" } ?? ""
         case .retryBudgetExhausted:
             line = "retry budget exhausted" + (self.endpoint.map { " for \($0)" } ?? "")
             line += " after \(Self.attemptsPhrase(self.attempts))"
         case .overloaded:
             line = "overloaded:" + (at.isEmpty ? " server" : at)
-            line += self.retryAfter.map { " asked to retry after \(Self.format($0))" } ?? " asked to back off"
+            line += self.retryAfter.map { " asked to retry after \(DurationText.format($0))" } ?? " asked to back off"
         case .wrongShard:
             line = "wrong shard:" + (at.isEmpty ? " server" : at) + " does not own the key"
             line += self.ownerEndpoint.map { "; owner \($0)" } ?? ""
@@ -402,10 +404,5 @@ extension CorsairError {
     private static func oneLine(_ text: String) -> String {
         guard text.contains(where: \.isNewline) else { return text }
         return String(text.map { $0.isNewline ? " " : $0 })
-    }
-
-    /// A compact duration for messages: `250ms`, `2.5s`, `90s`.
-    static func format(_ duration: Duration) -> String {
-        DurationFormatting.text(duration)
     }
 }

@@ -54,8 +54,9 @@ extension ShardMapStore {
                 continue
             }
             pending = nil
-            // A refusal has been logged; the watcher carries on with the last good map.
-            _ = try? self.apply(bytes, hash: hash)
+            // Parsed off the cooperative pool. A refusal has been logged; the watcher carries on
+            // with the last good map.
+            _ = await BigStackThread.run { try? self.apply(bytes, hash: hash) }
         }
     }
 }

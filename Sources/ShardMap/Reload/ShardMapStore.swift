@@ -109,6 +109,26 @@ public final class ShardMapStore: Sendable {
         return try self.apply(bytes, hash: FNV1a64.hash(bytes))
     }
 
+    /// Re-reads the file like ``reload()``, for async callers: the file is read and parsed on a
+    /// thread of its own, and the caller's thread is not blocked while it waits.
+    ///
+    /// ```swift
+    /// for await _ in hangups {
+    ///     _ = try? await store.reloadWithoutBlocking()
+    /// }
+    /// ```
+    @discardableResult
+    public func reloadWithoutBlocking() async throws(ShardMapError) -> ReloadOutcome {
+        let result = await BigStackThread.run { () -> Result<ReloadOutcome, ShardMapError> in
+            do throws(ShardMapError) {
+                return .success(try self.reload())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     /// Swaps in a map built elsewhere, under the same epoch rules as a reload.
     ///
     /// - Returns: Whether the map changed.

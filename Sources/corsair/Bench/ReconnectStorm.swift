@@ -28,7 +28,7 @@ enum ReconnectStorm {
     /// taken, so that the baseline holds what `concurrency` requests in flight need at their peak
     /// (libzmq's and the engine's one-time growth) and before/after compares like with like.
     static func run(reconnects: Int, concurrency: Int = 100, detectHandshakeFailures: Bool = true, warmUp: Int = 0) async throws -> Report {
-        let peer = try SilentPeer()
+        let peer = try await SilentPeer.start()
         defer { peer.stop() }
         let endpoint = Endpoint(peer.endpoint)
         let perRequest = max(1, reconnects / concurrency)

@@ -11,10 +11,16 @@ final class SilentPeer: Sendable {
     }
 
     let endpoint: String
-    private let flags = Flags()
+    private let flags: Flags
 
-    init() throws {
-        let flags = self.flags
+    private init(endpoint: String, flags: Flags) {
+        self.endpoint = endpoint
+        self.flags = flags
+    }
+
+    /// Starts the peer's thread and waits, without blocking the caller's thread, until it is bound.
+    static func start() async throws -> SilentPeer {
+        let flags = Flags()
         Thread {
             do {
                 let context = try Context()
@@ -35,11 +41,16 @@ final class SilentPeer: Sendable {
                 flags.bound.withLock { $0 = .failure(failure) }
             }
         }.start()
-        // Binding takes microseconds; this wait is bounded by the thread's first steps.
-        while flags.bound.withLock({ $0 }) == nil {
-            usleep(500)
+        // Binding takes microseconds; the wait is bounded all the same.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < deadline {
+            if let bound = flags.bound.withLock({ $0 }) {
+                return SilentPeer(endpoint: try bound.get(), flags: flags)
+            }
+            try await Task.sleep(for: .milliseconds(1))
         }
-        self.endpoint = try flags.bound.withLock { $0 }!.get()
+        flags.stopping.store(true, ordering: .releasing)
+        throw ZMQError(errno: 0, operation: "silent peer: did not bind within 10s")
     }
 
     func stop() {

@@ -25,7 +25,7 @@ struct ShardMapReloader: Service {
                     for await _ in hangups {
                         logger.info("SIGHUP: reloading the shard map", metadata: ["file": "\(store.path ?? "-")"])
                         // A refusal has been logged by the store; the map in use stays.
-                        _ = try? store.reload()
+                        _ = try? await store.reloadWithoutBlocking()
                     }
                 }
                 await group.waitForAll()

@@ -293,7 +293,7 @@ struct ClientEngineTests {
             try engine.requestBlocking([bytes("sync")], to: endpoint)
         }.value
         #expect(reply.bytes == bytes("sync"))
-        engine.close()
+        await engine.shutdown()
     }
 
     @Test("raw mode talks to a plain peer that knows nothing of the header")

@@ -1,3 +1,4 @@
+import ShardMap
 import CoreMetrics
 import DequeModule
 import HeapModule
@@ -654,7 +655,7 @@ final class EngineCore {
 
     private func describe(_ duration: Duration?) -> String {
         guard let duration else { return "none" }
-        return DurationFormatting.text(duration)
+        return DurationText.format(duration)
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -113,7 +113,7 @@ public final class ShardedClient: Sendable {
         after error: CorsairError,
         options: RequestOptions
     ) async throws(CorsairError) -> Reply {
-        _ = try? self.store.reload()
+        _ = try? await self.store.reloadWithoutBlocking()
         let fresh = self.store.current
         if fresh.epoch > map.epoch {
             return try await self.send(body, to: target, in: fresh, options: options, redirected: true)

@@ -1,3 +1,4 @@
+import ShardMap
 import CoreMetrics
 import Logging
 import Metrics
@@ -182,7 +183,7 @@ final class ServerCore {
             let left = self.clock.now.duration(to: deadline)
             self.logger.info(
                 "stopping: no new requests; draining handlers in flight",
-                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationFormatting.text(max(left, .zero)))"]
+                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationText.format(max(left, .zero)))"]
             )
         }
         self.drainDeadline = deadline
@@ -380,7 +381,7 @@ final class ServerCore {
             self.sendStatus(.overloaded, to: envelope, requestID: requestID, epoch: epoch, retryAfter: retryAfter)
         case .raw:
             // A plain client cannot read a status; tell it in words, in the one frame it expects.
-            let text = "ERR overloaded; retry after \(DurationFormatting.text(retryAfter))"
+            let text = "ERR overloaded; retry after \(DurationText.format(retryAfter))"
             self.send([Array(text.utf8)], to: envelope, status: .overloaded)
         }
     }

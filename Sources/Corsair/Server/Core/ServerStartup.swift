@@ -1,3 +1,4 @@
+import ShardMap
 import Dispatch
 import Synchronization
 
@@ -19,7 +20,7 @@ final class ServerStartup: Sendable {
         guard self.done.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success,
               let result = self.result.withLock({ $0 })
         else {
-            throw CorsairServerError(code: .socketError, message: "the server's I/O thread did not start within \(DurationFormatting.text(timeout))")
+            throw CorsairServerError(code: .socketError, message: "the server's I/O thread did not start within \(DurationText.format(timeout))")
         }
         return try result.get()
     }
