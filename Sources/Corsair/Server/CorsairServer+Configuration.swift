@@ -1,4 +1,5 @@
 import Logging
+import ZeroMQ
 
 extension CorsairServer {
     /// How a ``CorsairServer`` behaves. Every field but the endpoints has a documented default.
@@ -57,6 +58,16 @@ extension CorsairServer {
         /// Where the server logs. Default: a logger labelled `corsair.server`.
         public var logger: Logger
 
+        /// The libzmq context to open the server's sockets in. Default: `nil`, a context of the
+        /// server's own.
+        ///
+        /// Sharing one with a ``ClientEngine`` in the same process (see
+        /// ``ClientEngine/Configuration/context``) saves a libzmq I/O thread. Two things change:
+        /// a context has room for one ZAP handler, so only one server with a CURVE allow-list may
+        /// use it; and a stopped server's ports are freed by libzmq shortly after ``CorsairServer/run()``
+        /// returns rather than before, since the context lives on.
+        public var context: Context?
+
         /// A configuration with every default.
         public init(
             endpoints: [String],
@@ -71,7 +82,8 @@ extension CorsairServer {
             curve: CurveServerSecurity? = nil,
             ownership: (any ShardOwnership)? = nil,
             metricsPrefix: String = "corsair_server",
-            logger: Logger = Logger(label: "corsair.server")
+            logger: Logger = Logger(label: "corsair.server"),
+            context: Context? = nil
         ) {
             self.endpoints = endpoints
             self.maxInFlight = maxInFlight
@@ -86,6 +98,7 @@ extension CorsairServer {
             self.ownership = ownership
             self.metricsPrefix = metricsPrefix
             self.logger = logger
+            self.context = context
         }
 
         /// Checks every value is in range.

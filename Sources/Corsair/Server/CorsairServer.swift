@@ -63,6 +63,8 @@ public final class CorsairServer: Service, Sendable {
         let startup = ServerStartup()
         let handler: any RequestHandler = handler
         let thread = Thread {
+            // Foundation names the OS thread (what `top -H` and debuggers show) only from inside it.
+            Thread.current.name = "corsair-server"
             let core = ServerCore(configuration: configuration, handler: handler, inbox: inbox, statistics: statistics)
             do throws(CorsairServerError) {
                 startup.report(.success(try core.setUp()))
@@ -73,7 +75,6 @@ public final class CorsairServer: Service, Sendable {
             }
             core.run()
         }
-        thread.name = "corsair-server"
         thread.start()
         let endpoints = try startup.wait(timeout: .seconds(30))
 

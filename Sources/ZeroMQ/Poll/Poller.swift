@@ -22,6 +22,10 @@ import Darwin
 public struct Poller {
     private var items: [zmq_pollitem_t] = []
     private var sockets: [Socket?] = []
+    /// The same registrations for a plain `poll`, used while no socket is registered: `zmq_poll`
+    /// would add a zero-timeout pass (one more system call) to every wait.
+    private var descriptors: [pollfd] = []
+    private var socketCount = 0
 
     /// An empty poller.
     public init() {}
@@ -34,6 +38,8 @@ public struct Poller {
     public mutating func add(_ socket: Socket, events: PollEvents) -> Int {
         self.items.append(zmq_pollitem_t(socket: socket.handle, fd: 0, events: events.rawValue, revents: 0))
         self.sockets.append(socket)
+        self.descriptors.append(pollfd(fd: -1, events: 0, revents: 0))
+        self.socketCount += 1
         return self.items.count - 1
     }
 
@@ -42,6 +48,7 @@ public struct Poller {
     public mutating func add(fileDescriptor: Int32, events: PollEvents) -> Int {
         self.items.append(zmq_pollitem_t(socket: nil, fd: fileDescriptor, events: events.rawValue, revents: 0))
         self.sockets.append(nil)
+        self.descriptors.append(pollfd(fd: fileDescriptor, events: events.rawValue, revents: 0))
         return self.items.count - 1
     }
 
@@ -49,11 +56,16 @@ public struct Poller {
     public mutating func removeAll() {
         self.items.removeAll(keepingCapacity: true)
         self.sockets.removeAll(keepingCapacity: true)
+        self.descriptors.removeAll(keepingCapacity: true)
+        self.socketCount = 0
     }
 
     /// What the last poll found at an index.
     public func events(at index: Int) -> PollEvents {
-        PollEvents(rawValue: self.items[index].revents)
+        if self.socketCount == 0 {
+            return PollEvents(rawValue: self.descriptors[index].revents)
+        }
+        return PollEvents(rawValue: self.items[index].revents)
     }
 
     /// Waits until something registered is ready or the timeout passes.
@@ -75,9 +87,7 @@ public struct Poller {
         let deadline = timeout.map { clock.now.advanced(by: $0) }
         while true {
             let milliseconds: Int = deadline.map { Int(clock.now.duration(to: $0).zmqMilliseconds) } ?? -1
-            let rc = self.items.withUnsafeMutableBufferPointer { buffer in
-                zmq_poll(buffer.baseAddress, Int32(buffer.count), milliseconds)
-            }
+            let rc = self.waitOnce(milliseconds: milliseconds)
             if rc > 0 { return Int(rc) }
             if rc == 0 {
                 // zmq_poll measures its timeout on a whole-millisecond clock, so when socket
@@ -85,8 +95,24 @@ public struct Poller {
                 guard let deadline, clock.now < deadline else { return 0 }
                 continue
             }
-            let errno = zmq_errno()
-            guard errno == EINTR else { throw ZMQError(errno: errno, operation: "zmq_poll") }
+            let code = self.socketCount == 0 ? errno : zmq_errno()
+            guard code == EINTR else { throw ZMQError(errno: code, operation: self.socketCount == 0 ? "poll" : "zmq_poll") }
         }
     }
+
+    private mutating func waitOnce(milliseconds: Int) -> Int32 {
+        if self.socketCount == 0 {
+            return self.descriptors.withUnsafeMutableBufferPointer { buffer in
+                systemPoll(buffer.baseAddress, nfds_t(buffer.count), Int32(clamping: milliseconds))
+            }
+        }
+        return self.items.withUnsafeMutableBufferPointer { buffer in
+            zmq_poll(buffer.baseAddress, Int32(buffer.count), milliseconds)
+        }
+    }
+}
+
+// Outside the type, where `poll` names the C function rather than the method.
+private func systemPoll(_ descriptors: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ milliseconds: Int32) -> Int32 {
+    poll(descriptors, count, milliseconds)
 }

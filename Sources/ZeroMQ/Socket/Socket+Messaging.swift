@@ -91,7 +91,30 @@ extension Socket {
     }
 
     /// The ready state libzmq reports for this socket, without waiting.
+    ///
+    /// Reading it also processes the socket's pending commands, which may consume the signal on
+    /// ``signalDescriptor``.
     public var events: PollEvents {
         get throws(ZMQError) { PollEvents(rawValue: Int16(truncatingIfNeeded: try self.get(.events))) }
+    }
+
+    /// A file descriptor that turns readable when ``events`` may have changed (`ZMQ_FD`).
+    ///
+    /// It lets one plain `poll` watch many sockets at the cost of one system call, where `zmq_poll`
+    /// costs a few per socket on every call. The signal is edge-like: any operation on the socket
+    /// (send, receive, reading ``events``) may consume it, so read ``events`` after each such
+    /// operation and before waiting on the descriptor again. The descriptor belongs to the socket:
+    /// never close it, and stop polling it once the socket is closed.
+    ///
+    /// ```swift
+    /// var poller = Poller()
+    /// poller.add(fileDescriptor: try socket.signalDescriptor, events: .readable)
+    /// while try !socket.events.contains(.readable) {
+    ///     _ = try poller.poll(timeout: .seconds(1))
+    /// }
+    /// let reply = try socket.receiveMultipart(dontWait: true)
+    /// ```
+    public var signalDescriptor: Int32 {
+        get throws(ZMQError) { try self.get(.fileDescriptor) }
     }
 }

@@ -22,6 +22,10 @@ public final class ClientEngine: Sendable {
     public let clientID: ClientID
     /// The CURVE public key this engine presents to servers.
     public let curvePublicKey: CurveKey?
+    /// Runs tasks on the engine's I/O thread, so that their requests need no thread hand-off.
+    ///
+    /// See ``EngineExecutor`` for what such tasks may and may not do.
+    public let executor: EngineExecutor
 
     private let inbox: EngineInbox
     private let nextRequestID = Atomic<UInt64>(0)
@@ -39,7 +43,11 @@ public final class ClientEngine: Sendable {
         let context: Context
         let keyPair: CurveKeyPair?
         do {
-            context = try Context(maxSockets: configuration.maxOpenSockets)
+            if let shared = configuration.context {
+                context = shared
+            } else {
+                context = try Context(maxSockets: configuration.maxOpenSockets)
+            }
             keyPair = try configuration.curveKeyPair ?? (ZMQ.has("curve") ? CurveKeyPair.generate() : nil)
         } catch {
             throw .socketError(attempts: 0, endpoint: nil, operation: "start engine", underlying: error)
@@ -47,18 +55,22 @@ public final class ClientEngine: Sendable {
         self.curvePublicKey = keyPair?.publicKey
         let inbox = EngineInbox(wakeup: try Wakeup())
         self.inbox = inbox
+        let executor = EngineExecutor(inbox: inbox)
+        self.executor = executor
         let clientID = self.clientID
         let thread = Thread {
+            // Foundation names the OS thread (what `top -H` and debuggers show) only from inside it.
+            Thread.current.name = "corsair-client"
             let core = EngineCore(
                 configuration: configuration,
                 context: context,
                 inbox: inbox,
+                executor: executor,
                 clientID: clientID,
                 keyPair: keyPair
             )
             core.run()
         }
-        thread.name = "corsair-client"
         thread.start()
     }
 
@@ -109,11 +121,16 @@ public final class ClientEngine: Sendable {
     /// Sends a request and blocks the calling thread until it ends: for scripts, tools and tests.
     ///
     /// Never call it from a Swift concurrency task; use ``request(_:to:options:)-5mdc4`` there.
+    /// - Throws: ``CorsairError/Code/invalidConfiguration`` at once when called from a task on
+    ///   ``executor``, where waiting would stop the very thread that must answer.
     public func requestBlocking(
         _ body: [[UInt8]],
         to endpoint: Endpoint,
         options: RequestOptions = RequestOptions()
     ) throws(CorsairError) -> Reply {
+        guard !self.inbox.isOnIOThread else {
+            throw .invalidConfiguration(message: "requestBlocking called on the engine's own I/O thread; use await request")
+        }
         let requestID = self.nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         let done = DispatchSemaphore(value: 0)
         let box = Mutex<Result<Reply, CorsairError>?>(nil)
@@ -160,7 +177,13 @@ public final class ClientEngine: Sendable {
     }
 
     /// Closes the engine and blocks until its I/O thread has stopped. Not for concurrency tasks.
+    ///
+    /// Called from a task on ``executor``, it asks the engine to close and returns without waiting.
     public func close() {
+        guard !self.inbox.isOnIOThread else {
+            self.inbox.close()
+            return
+        }
         let done = DispatchSemaphore(value: 0)
         self.inbox.close { done.signal() }
         done.wait()

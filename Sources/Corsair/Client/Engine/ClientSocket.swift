@@ -14,11 +14,19 @@ final class ClientSocket {
     var handshakeFailure: String?
     /// Handshakes that failed without detail, which is all a CURVE client sees of a wrong server key.
     var silentHandshakeFailures = 0
+    /// The socket's `ZMQ_FD`, which the I/O thread polls instead of the socket itself.
+    let signalDescriptor: Int32
+    /// The monitor's `ZMQ_FD`, while there is a monitor.
+    private(set) var monitorDescriptor: Int32?
+    /// Set while the socket waits in the engine's list of sockets whose events must be read.
+    var needsCheck = false
 
-    init(socket: Socket, monitor: SocketMonitor?, pool: EndpointPool) {
+    init(socket: Socket, monitor: SocketMonitor?, pool: EndpointPool) throws(ZMQError) {
         self.socket = socket
         self.monitor = monitor
         self.pool = pool
+        self.signalDescriptor = try socket.signalDescriptor
+        self.monitorDescriptor = try monitor?.socket.signalDescriptor
     }
 
     /// Stops watching the handshake: it succeeded, and every zmq socket in the poll set costs a
@@ -26,6 +34,7 @@ final class ClientSocket {
     func stopMonitoring() {
         self.monitor?.close()
         self.monitor = nil
+        self.monitorDescriptor = nil
     }
 
     /// Closes the socket at once (LINGER 0), stopping its monitor first so libzmq frees both.

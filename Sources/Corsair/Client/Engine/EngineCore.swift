@@ -9,10 +9,16 @@ import ZeroMQ
 ///
 /// Made on the I/O thread and used only there, so none of it needs locks: callers reach it through
 /// the ``EngineInbox`` and a ``Wakeup``, and it reaches them through each call's completion.
+///
+/// The loop polls each socket's `ZMQ_FD` with one plain `poll`, not the sockets with `zmq_poll`:
+/// `zmq_poll` costs a few system calls per socket on every call, so with many sockets in flight
+/// the loop spent its time asking idle sockets for events. A socket's events are read only when
+/// its descriptor fires or an operation on it may have consumed the descriptor's signal.
 final class EngineCore {
     private let configuration: ClientEngine.Configuration
     private let context: Context
     private let inbox: EngineInbox
+    private let executor: UnownedTaskExecutor
     private let clientID: ClientID
     private let keyPair: CurveKeyPair?
     private var logger: Logger
@@ -27,20 +33,26 @@ final class EngineCore {
     private var timerSequence: UInt64 = 0
 
     private var poller = Poller()
-    /// What each poller index after the wake-up holds: a socket's replies or its monitor's events.
-    private var pollEntries: [(socket: ClientSocket, isMonitor: Bool)] = []
+    /// The socket behind each poller index after the wake-up: its own descriptor or its monitor's.
+    private var pollEntries: [ClientSocket] = []
     private var pollerDirty = true
+    /// Sockets whose events must be read before the loop may wait.
+    private var unchecked: [ClientSocket] = []
+    /// Jobs of tasks running on the engine's executor, taken from the inbox a batch at a time.
+    private var jobs: [UnownedJob] = []
 
     init(
         configuration: ClientEngine.Configuration,
         context: Context,
         inbox: EngineInbox,
+        executor: EngineExecutor,
         clientID: ClientID,
         keyPair: CurveKeyPair?
     ) {
         self.configuration = configuration
         self.context = context
         self.inbox = inbox
+        self.executor = executor.asUnownedTaskExecutor()
         self.clientID = clientID
         self.keyPair = keyPair
         self.logger = configuration.logger
@@ -52,7 +64,10 @@ final class EngineCore {
 
     /// Runs until the engine closes, then fails what is left and closes every socket.
     func run() {
+        self.inbox.attachIOThread()
         while true {
+            self.checkSockets()
+            self.runJobs()
             let (submissions, cancellations, closing) = self.inbox.take()
             if closing { break }
             for submission in submissions {
@@ -62,10 +77,15 @@ final class EngineCore {
                 self.cancel(requestID)
             }
             self.fireDueTimers()
+            // Sends and receives above may have consumed their sockets' signals: read the events
+            // now, or the poll below could sleep through a reply that is already here.
+            self.checkSockets()
             self.rebuildPollerIfNeeded()
+            // Work queued from this thread sends no wake-up; look for it before waiting.
+            let timeout = self.inbox.hasWork ? .zero : self.nextTimeout()
             let ready: Int
             do {
-                ready = try self.poller.poll(timeout: self.nextTimeout())
+                ready = try self.poller.poll(timeout: timeout)
             } catch {
                 if error.code == .terminated { break }
                 self.logger.error("zmq_poll failed", metadata: ["error": "\(error)"])
@@ -84,14 +104,14 @@ final class EngineCore {
         self.poller.removeAll()
         self.pollEntries.removeAll(keepingCapacity: true)
         self.poller.add(fileDescriptor: self.inbox.wakeup.readDescriptor, events: .readable)
-        // Idle REQ sockets never turn readable, so every open socket stays registered and the
-        // poller only changes when a socket opens or closes.
+        // Idle sockets cost nothing in a plain poll, so every open socket stays registered and
+        // the poller only changes when a socket opens or closes.
         for socket in self.openSockets.values {
-            self.poller.add(socket.socket, events: .readable)
-            self.pollEntries.append((socket, false))
-            if let monitor = socket.monitor {
-                self.poller.add(monitor.socket, events: .readable)
-                self.pollEntries.append((socket, true))
+            self.poller.add(fileDescriptor: socket.signalDescriptor, events: .readable)
+            self.pollEntries.append(socket)
+            if let descriptor = socket.monitorDescriptor {
+                self.poller.add(fileDescriptor: descriptor, events: .readable)
+                self.pollEntries.append(socket)
             }
         }
     }
@@ -100,16 +120,45 @@ final class EngineCore {
         if self.poller.events(at: 0).contains(.readable) {
             self.inbox.wakeup.drain()
         }
-        for (offset, entry) in self.pollEntries.enumerated()
+        for (offset, socket) in self.pollEntries.enumerated()
         where self.poller.events(at: offset + 1).contains(.readable) {
-            // An earlier entry of this round may have closed the socket.
-            guard !entry.socket.socket.isClosed else { continue }
-            if entry.isMonitor {
-                self.handleMonitorEvents(entry.socket)
-            } else {
-                self.handleReadable(entry.socket)
+            self.needsCheck(socket)
+        }
+    }
+
+    /// Queues a socket for ``checkSockets()``: its descriptor fired, or an operation on it may
+    /// have consumed the descriptor's signal.
+    private func needsCheck(_ socket: ClientSocket) {
+        guard !socket.needsCheck else { return }
+        socket.needsCheck = true
+        self.unchecked.append(socket)
+    }
+
+    /// Reads the events of every queued socket and handles what is ready, until none is left.
+    private func checkSockets() {
+        while let socket = self.unchecked.popLast() {
+            socket.needsCheck = false
+            // Handling an earlier socket may have closed this one.
+            guard !socket.socket.isClosed else { continue }
+            if let monitor = socket.monitor, (try? monitor.socket.events)?.contains(.readable) == true {
+                self.handleMonitorEvents(socket)
+                guard !socket.socket.isClosed else { continue }
+            }
+            if (try? socket.socket.events)?.contains(.readable) == true {
+                self.handleReadable(socket)
             }
         }
+    }
+
+    /// Runs the jobs of tasks on the engine's executor that were queued before this call. Jobs
+    /// they queue in turn wait for the next pass, so a task that keeps yielding cannot starve
+    /// the sockets.
+    private func runJobs() {
+        self.inbox.takeJobs(into: &self.jobs)
+        for job in self.jobs {
+            job.runSynchronously(on: self.executor)
+        }
+        self.jobs.removeAll(keepingCapacity: true)
     }
 
     // MARK: Timers
@@ -275,8 +324,8 @@ final class EngineCore {
             try socket.set(.curveSecretKey, to: keyPair.secretKey)
         }
         let monitor = self.configuration.detectHandshakeFailures ? try SocketMonitor(watching: socket) : nil
+        let client = try ClientSocket(socket: socket, monitor: monitor, pool: pool)
         try socket.connect(endpoint.address)
-        let client = ClientSocket(socket: socket, monitor: monitor, pool: pool)
         pool.open += 1
         self.openSockets[ObjectIdentifier(client)] = client
         self.pollerDirty = true
@@ -319,6 +368,7 @@ final class EngineCore {
             self.attemptFailed(call, reason: "send failed: \(error)", retryAfter: nil)
             return
         }
+        self.needsCheck(socket)
         call.state = .inFlight
         self.schedule(call, at: deadline, .attemptDeadline)
         self.metrics.attempts.increment()
@@ -337,6 +387,7 @@ final class EngineCore {
             }
             return
         }
+        self.needsCheck(socket)
         // In resend mode a reply may arrive while the call backs off: it answers the same request.
         guard let call = socket.call, call.state == .inFlight || call.state == .backingOff else {
             return
@@ -414,6 +465,7 @@ final class EngineCore {
         } catch {
             return
         }
+        self.needsCheck(socket)
         for event in events {
             switch event {
             case .handshakeSucceeded:
@@ -632,9 +684,13 @@ final class EngineCore {
         self.pools.removeAll()
         self.poller.removeAll()
         self.pollEntries.removeAll()
-        let (late, onClosed) = self.inbox.finish()
+        let (late, jobs, onClosed) = self.inbox.finish()
         for submission in late {
             submission.completion(.failure(.engineClosed(attempts: 0, endpoint: submission.endpoint.address)))
+        }
+        // Tasks that still prefer the engine's executor go on in the shared pool.
+        for job in jobs {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
         for callback in onClosed {
             callback()

@@ -1,17 +1,33 @@
 import DequeModule
 import Synchronization
 
-/// What callers hand the I/O thread: new calls, cancellations and the order to close.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What callers hand the I/O thread: new calls, cancellations, tasks to run and the order to close.
 ///
-/// The only state shared between callers and the I/O thread; a Mutex guards it, and every change
-/// is followed by a ``Wakeup`` signal so the thread sees it without polling.
+/// The only state shared between callers and the I/O thread; a Mutex guards it. A change made
+/// from another thread is followed by a ``Wakeup`` signal so the thread sees it without polling;
+/// a change made on the I/O thread itself (a task running on ``EngineExecutor``) needs none,
+/// because the loop looks at the inbox before it waits.
 final class EngineInbox: Sendable {
     struct Contents {
         var calls: Deque<PendingCall.Submission> = []
         var cancellations: [UInt64] = []
+        var jobs: [UnownedJob] = []
         var closing = false
         var closed = false
         var onClosed: [@Sendable () -> Void] = []
+        /// The I/O thread, once its loop runs.
+        var ioThread: pthread_t?
+
+        var isOnIOThread: Bool {
+            guard let ioThread else { return false }
+            return pthread_equal(ioThread, pthread_self()) != 0
+        }
     }
 
     let wakeup: Wakeup
@@ -21,20 +37,44 @@ final class EngineInbox: Sendable {
         self.wakeup = wakeup
     }
 
+    /// Records the calling thread as the I/O thread. Called once, by that thread.
+    func attachIOThread() {
+        self.contents.withLock { $0.ioThread = pthread_self() }
+    }
+
+    /// Whether the caller runs on the I/O thread, where waiting for the engine would deadlock.
+    var isOnIOThread: Bool {
+        self.contents.withLock { $0.isOnIOThread }
+    }
+
     /// Queues a call; `false` when the engine is closing and the call was not taken.
     func submit(_ submission: PendingCall.Submission) -> Bool {
-        let accepted = self.contents.withLock { contents in
-            guard !contents.closing else { return false }
+        let (accepted, wake) = self.contents.withLock { contents in
+            guard !contents.closing else { return (false, false) }
             contents.calls.append(submission)
-            return true
+            return (true, !contents.isOnIOThread)
         }
-        if accepted { self.wakeup.signal() }
+        if wake { self.wakeup.signal() }
         return accepted
     }
 
     func cancel(_ requestID: UInt64) {
-        self.contents.withLock { $0.cancellations.append(requestID) }
-        self.wakeup.signal()
+        let wake = self.contents.withLock { contents in
+            contents.cancellations.append(requestID)
+            return !contents.isOnIOThread
+        }
+        if wake { self.wakeup.signal() }
+    }
+
+    /// Queues a task's job for the I/O thread; `false` once the loop has finished.
+    func enqueue(_ job: UnownedJob) -> Bool {
+        let (accepted, wake) = self.contents.withLock { contents in
+            guard !contents.closed else { return (false, false) }
+            contents.jobs.append(job)
+            return (true, !contents.isOnIOThread)
+        }
+        if wake { self.wakeup.signal() }
+        return accepted
     }
 
     /// Asks the loop to stop; `onClosed` runs once it has (at once if it already has).
@@ -49,7 +89,12 @@ final class EngineInbox: Sendable {
         self.wakeup.signal()
     }
 
-    /// Takes everything queued. I/O thread only.
+    /// Whether anything waits to be taken, so that the loop must not block. I/O thread only.
+    var hasWork: Bool {
+        self.contents.withLock { !$0.calls.isEmpty || !$0.cancellations.isEmpty || !$0.jobs.isEmpty || $0.closing }
+    }
+
+    /// Takes everything queued but the jobs. I/O thread only.
     func take() -> (calls: Deque<PendingCall.Submission>, cancellations: [UInt64], closing: Bool) {
         self.contents.withLock { contents in
             defer {
@@ -60,13 +105,20 @@ final class EngineInbox: Sendable {
         }
     }
 
-    /// Marks the loop finished, returning the calls that arrived too late and the waiters to run.
-    func finish() -> (calls: Deque<PendingCall.Submission>, onClosed: [@Sendable () -> Void]) {
+    /// Takes the queued jobs into `jobs`, which must be empty. I/O thread only.
+    func takeJobs(into jobs: inout [UnownedJob]) {
+        self.contents.withLock { swap(&$0.jobs, &jobs) }
+    }
+
+    /// Marks the loop finished, returning the calls that arrived too late, the jobs it will not run,
+    /// and the waiters to run.
+    func finish() -> (calls: Deque<PendingCall.Submission>, jobs: [UnownedJob], onClosed: [@Sendable () -> Void]) {
         self.contents.withLock { contents in
             contents.closed = true
             contents.closing = true
-            let result = (contents.calls, contents.onClosed)
+            let result = (contents.calls, contents.jobs, contents.onClosed)
             contents.calls.removeAll()
+            contents.jobs.removeAll()
             contents.onClosed.removeAll()
             return result
         }

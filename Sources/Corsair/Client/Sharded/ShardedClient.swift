@@ -19,6 +19,15 @@ public final class ShardedClient: Sendable {
     /// The engine that sends every request.
     public let engine: ClientEngine
 
+    /// Runs tasks on the engine's I/O thread: the engine's ``ClientEngine/executor``.
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(client.executor) {
+    ///     _ = try await client.request(key: "user:42", body: [Array("GET user:42".utf8)])
+    /// }
+    /// ```
+    public var executor: EngineExecutor { self.engine.executor }
+
     /// A client with an engine of its own; the engine's default retry policy comes from the map's
     /// `retry:` section, re-read on every request so reloads apply.
     /// - Parameters:
