@@ -9,20 +9,33 @@ struct BenchReport: Sendable, Codable {
     struct RoundTrips: Sendable, Codable {
         var size: Int
         var raw: LatencySummary
+        /// The caller's task on the engine's executor.
         var corsair: LatencySummary
         /// Corsair p50 / raw p50.
         var ratio: Double
+        /// The caller's task on the shared concurrency pool: two thread hand-offs more.
+        var corsairOnPool: LatencySummary
+
+        enum CodingKeys: String, CodingKey {
+            case size, raw, corsair, ratio
+            case corsairOnPool = "corsair_on_pool"
+        }
     }
 
+    /// Requests per second; Corsair's tasks run on the engine's executor, or on the shared pool.
     struct FanIn: Sendable, Codable {
         var rawRPS16: Double
         var corsairRPS16: Double
         var corsairRPS64: Double
+        var corsairOnPoolRPS16: Double
+        var corsairOnPoolRPS64: Double
 
         enum CodingKeys: String, CodingKey {
             case rawRPS16 = "raw_rps_16"
             case corsairRPS16 = "corsair_rps_16"
             case corsairRPS64 = "corsair_rps_64"
+            case corsairOnPoolRPS16 = "corsair_on_pool_rps_16"
+            case corsairOnPoolRPS64 = "corsair_on_pool_rps_64"
         }
     }
 

@@ -1,5 +1,6 @@
 import Corsair
 import Logging
+import ZeroMQ
 
 /// An in-process ``CorsairServer`` serving in a task of its own, for the benchmarks.
 final class BenchServer: Sendable {
@@ -13,9 +14,11 @@ final class BenchServer: Sendable {
     init(
         endpoint: String = "tcp://127.0.0.1:*",
         handler: some RequestHandler = EchoHandler(),
-        replayCacheEntries: Int = 100_000
+        replayCacheEntries: Int = 100_000,
+        context: Context? = nil
     ) throws {
         var configuration = CorsairServer.Configuration(endpoints: [endpoint], replayCacheEntries: replayCacheEntries)
+        configuration.context = context
         configuration.logger = BenchServer.quietLogger
         configuration.maxMessageSize = 4 << 20
         let server = try CorsairServer(configuration: configuration, handler: handler)

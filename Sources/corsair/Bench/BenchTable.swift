@@ -5,13 +5,16 @@ enum BenchTable {
         lines.append("corsair bench (\(report.mode)): \(report.machine.cores) cores, libzmq \(report.machine.libzmq), \(self.number(report.seconds, 1)) s")
         lines.append("")
         lines.append("Round trips, one client, tcp loopback (µs; medians of alternating rounds)")
-        lines.append(self.row(["size", "raw p50", "raw p99", "raw p999", "corsair p50", "corsair p99", "corsair p999", "p50 ratio"]))
+        lines.append("corsair: the caller's task on the engine's executor; pool: on the shared concurrency pool")
+        lines.append(self.row([
+            "size", "raw p50", "raw p99", "raw p999", "corsair p50", "corsair p99", "corsair p999", "p50 ratio", "pool p50",
+        ]))
         for entry in report.rtt {
             lines.append(self.row([
                 self.size(entry.size),
                 self.number(entry.raw.p50, 1), self.number(entry.raw.p99, 1), self.number(entry.raw.p999, 1),
                 self.number(entry.corsair.p50, 1), self.number(entry.corsair.p99, 1), self.number(entry.corsair.p999, 1),
-                self.number(entry.ratio, 2),
+                self.number(entry.ratio, 2), self.number(entry.corsairOnPool.p50, 1),
             ]))
         }
         lines.append("")
@@ -19,6 +22,8 @@ enum BenchTable {
         lines.append(self.row(["raw ROUTER, 16 REQ threads", self.number(report.fanIn.rawRPS16, 0)], width: 34))
         lines.append(self.row(["corsair, 16 in flight", self.number(report.fanIn.corsairRPS16, 0)], width: 34))
         lines.append(self.row(["corsair, 64 in flight", self.number(report.fanIn.corsairRPS64, 0)], width: 34))
+        lines.append(self.row(["corsair on pool, 16 in flight", self.number(report.fanIn.corsairOnPoolRPS16, 0)], width: 34))
+        lines.append(self.row(["corsair on pool, 64 in flight", self.number(report.fanIn.corsairOnPoolRPS64, 0)], width: 34))
         lines.append(self.row(["3-shard cluster, 64 in flight", self.number(report.clusterRPS, 0)], width: 34))
         lines.append("")
         lines.append(self.row(["timeout-and-reconnect cost", "\(self.number(report.reconnectCostMicroseconds, 0)) µs"], width: 34))

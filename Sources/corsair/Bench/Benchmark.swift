@@ -42,8 +42,10 @@ struct Benchmark: Sendable {
     // MARK: Parts
 
     private func roundTrips(_ baseline: BaselineRunner) async throws -> [BenchReport.RoundTrips] {
-        let server = try BenchServer(replayCacheEntries: 16)
-        let engine = try ClientEngine(configuration: .init(logger: BenchServer.quietLogger))
+        // One context for both sides, as the raw baseline has: one libzmq I/O thread carries both.
+        let context = try Context()
+        let server = try BenchServer(replayCacheEntries: 16, context: context)
+        let engine = try ClientEngine(configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = LatencyBench(engine: engine, endpoint: Endpoint(server.endpoint))
         var results: [BenchReport.RoundTrips] = []
         do {
@@ -52,10 +54,12 @@ struct Benchmark: Sendable {
                 let warmup = size >= 1 << 20 ? max(1, self.settings.latencyWarmup / 20) : self.settings.latencyWarmup
                 var raw: [LatencySummary] = []
                 var corsair: [LatencySummary] = []
+                var pool: [LatencySummary] = []
                 for round in 1...self.settings.latencyRounds {
                     self.progress("round trips, \(size) B, round \(round) of \(self.settings.latencyRounds)")
                     raw.append(try await baseline.roundTrips(size: size, count: count, warmup: warmup))
-                    corsair.append(try await bench.run(size: size, count: count, warmup: warmup))
+                    corsair.append(try await bench.run(size: size, count: count, warmup: warmup, onEngineExecutor: true))
+                    pool.append(try await bench.run(size: size, count: count, warmup: warmup, onEngineExecutor: false))
                 }
                 let rawMedian = LatencySummary.median(of: raw)
                 let corsairMedian = LatencySummary.median(of: corsair)
@@ -63,7 +67,8 @@ struct Benchmark: Sendable {
                     size: size,
                     raw: rawMedian,
                     corsair: corsairMedian,
-                    ratio: rawMedian.p50 > 0 ? corsairMedian.p50 / rawMedian.p50 : 0
+                    ratio: rawMedian.p50 > 0 ? corsairMedian.p50 / rawMedian.p50 : 0,
+                    corsairOnPool: LatencySummary.median(of: pool)
                 ))
             }
         } catch {
@@ -77,19 +82,25 @@ struct Benchmark: Sendable {
     }
 
     private func fanIn(_ baseline: BaselineRunner) async throws -> BenchReport.FanIn {
-        let server = try BenchServer()
+        let context = try Context()
+        let server = try BenchServer(context: context)
         let store = ShardMapStore(map: try Self.map(endpoints: [server.endpoint]), logger: BenchServer.quietLogger)
-        let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger))
+        let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = ThroughputBench(client: client, keys: Self.keys(1024), bodySize: 64)
         var raw: [Double] = []
         var corsair16: [Double] = []
         var corsair64: [Double] = []
+        var pool16: [Double] = []
+        var pool64: [Double] = []
+        let requests = self.settings.fanInRequests
         do {
             for round in 1...self.settings.fanInRounds {
                 self.progress("fan-in, round \(round) of \(self.settings.fanInRounds)")
-                raw.append(try await baseline.fanIn(clients: 16, requests: self.settings.fanInRequests, size: 64))
-                corsair16.append(try await bench.run(requests: self.settings.fanInRequests, concurrency: 16))
-                corsair64.append(try await bench.run(requests: self.settings.fanInRequests, concurrency: 64))
+                raw.append(try await baseline.fanIn(clients: 16, requests: requests, size: 64))
+                corsair16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: true))
+                corsair64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: true))
+                pool16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: false))
+                pool64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: false))
             }
         } catch {
             await client.shutdown()
@@ -101,19 +112,22 @@ struct Benchmark: Sendable {
         return .init(
             rawRPS16: Statistics.median(raw),
             corsairRPS16: Statistics.median(corsair16),
-            corsairRPS64: Statistics.median(corsair64)
+            corsairRPS64: Statistics.median(corsair64),
+            corsairOnPoolRPS16: Statistics.median(pool16),
+            corsairOnPoolRPS64: Statistics.median(pool64)
         )
     }
 
     private func cluster() async throws -> Double {
-        let servers = try (0..<3).map { _ in try BenchServer() }
+        let context = try Context()
+        let servers = try (0..<3).map { _ in try BenchServer(context: context) }
         let store = ShardMapStore(map: try Self.map(endpoints: servers.map(\.endpoint)), logger: BenchServer.quietLogger)
-        let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger))
+        let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let result: Result<Double, any Error>
         do {
             result = .success(
                 try await ThroughputBench(client: client, keys: Self.keys(4096), bodySize: 64)
-                    .run(requests: self.settings.clusterRequests, concurrency: 64)
+                    .run(requests: self.settings.clusterRequests, concurrency: 64, onEngineExecutor: true)
             )
         } catch {
             result = .failure(error)

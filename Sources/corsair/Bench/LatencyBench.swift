@@ -7,8 +7,15 @@ struct LatencyBench: Sendable {
     let engine: ClientEngine
     let endpoint: Endpoint
 
-    /// Untimed warm-up round trips, then `count` timed ones.
-    func run(size: Int, count: Int, warmup: Int) async throws -> LatencySummary {
+    /// Untimed warm-up round trips, then `count` timed ones, from a task on the engine's executor
+    /// or (`onEngineExecutor` false) on the shared concurrency pool.
+    func run(size: Int, count: Int, warmup: Int, onEngineExecutor: Bool) async throws -> LatencySummary {
+        try await withTaskExecutorPreference(onEngineExecutor ? self.engine.executor : nil) {
+            try await self.measure(size: size, count: count, warmup: warmup)
+        }
+    }
+
+    private func measure(size: Int, count: Int, warmup: Int) async throws -> LatencySummary {
         let body = [[UInt8](repeating: 0x5A, count: size)]
         let clock = ContinuousClock()
         for _ in 0..<warmup {

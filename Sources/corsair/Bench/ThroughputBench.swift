@@ -8,7 +8,15 @@ struct ThroughputBench: Sendable {
     let keys: [String]
     let bodySize: Int
 
-    func run(requests: Int, concurrency: Int) async throws -> Double {
+    /// - Parameter onEngineExecutor: Whether the tasks run on the engine's executor rather than
+    ///   the shared concurrency pool.
+    func run(requests: Int, concurrency: Int, onEngineExecutor: Bool) async throws -> Double {
+        try await withTaskExecutorPreference(onEngineExecutor ? self.client.executor : nil) {
+            try await self.measure(requests: requests, concurrency: concurrency)
+        }
+    }
+
+    private func measure(requests: Int, concurrency: Int) async throws -> Double {
         let body = [[UInt8](repeating: 0x5A, count: self.bodySize)]
         let client = self.client
         let keys = self.keys
