@@ -56,6 +56,7 @@ final class ServerCore {
     private var nextJobID: UInt64 = 0
     private var cache: ReplayCache
     private var statistics = CorsairServer.Statistics()
+    private var replyCounts = ServerStatisticsBox.ReplyCounts(repeating: 0)
     private var completions: [ServerInbox.Completion] = []
     private var serving = false
     private var drainDeadline: ContinuousClock.Instant?
@@ -159,7 +160,7 @@ final class ServerCore {
             let drained = self.serving ? self.receiveBatch() : true
             let now = self.clock.now
             self.cache.expire(now: now)
-            self.statisticsBox.publish(self.statistics)
+            self.statisticsBox.publish(self.statistics, replies: self.replyCounts)
             if let deadline = self.drainDeadline, self.jobs.isEmpty || now >= deadline {
                 break
             }
@@ -232,7 +233,7 @@ final class ServerCore {
         self.jobs.removeAll()
         self.statistics.inFlight = 0
         self.metrics.inFlight.record(0)
-        self.statisticsBox.publish(self.statistics)
+        self.statisticsBox.publish(self.statistics, replies: self.replyCounts)
         self.poller.removeAll()
         self.router?.close()
         self.zap?.socket.close()
@@ -527,7 +528,7 @@ final class ServerCore {
     /// Sends without ever waiting: a reply to a client that is gone, or whose queue is full, is
     /// counted and dropped.
     private func send(_ content: [[UInt8]], to envelope: [[UInt8]], status: ReplyStatus) {
-        self.statistics.replies[status, default: 0] += 1
+        self.replyCounts[Int(status.rawValue)] += 1
         self.metrics.reply(status)
         guard let router = self.router else { return }
         let last = envelope.count + content.count - 1

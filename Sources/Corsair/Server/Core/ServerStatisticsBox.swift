@@ -1,14 +1,28 @@
 import Synchronization
 
 /// The statistics the I/O thread publishes and anyone may read.
+///
+/// The I/O thread publishes after every turn of its loop, so publishing must not allocate: reply
+/// counts travel as a fixed array, and the dictionary of ``CorsairServer/Statistics/replies`` is
+/// built only when someone reads. (Publishing a struct holding the dictionary shared its storage,
+/// and the next count then copied the whole dictionary: an allocation on every turn.)
 final class ServerStatisticsBox: Sendable {
-    private let value = Mutex(CorsairServer.Statistics())
+    /// Reply counts indexed by ``ReplyStatus`` raw value.
+    typealias ReplyCounts = InlineArray<8, Int>
+
+    private let value = Mutex((statistics: CorsairServer.Statistics(), replies: ReplyCounts(repeating: 0)))
 
     var current: CorsairServer.Statistics {
-        self.value.withLock { $0 }
+        let (statistics, replies) = self.value.withLock { $0 }
+        var result = statistics
+        for status in ReplyStatus.allCases where replies[Int(status.rawValue)] > 0 {
+            result.replies[status] = replies[Int(status.rawValue)]
+        }
+        return result
     }
 
-    func publish(_ statistics: CorsairServer.Statistics) {
-        self.value.withLock { $0 = statistics }
+    /// Publishes `statistics` (whose own `replies` stay empty) with the reply counts.
+    func publish(_ statistics: CorsairServer.Statistics, replies: ReplyCounts) {
+        self.value.withLock { $0 = (statistics, replies) }
     }
 }
