@@ -55,8 +55,27 @@ extension Socket {
     /// Receives one frame, at its full size.
     /// - Parameter dontWait: Fail with ``ZMQError/Code/wouldBlock`` rather than wait for a frame.
     public func receive(dontWait: Bool = false) throws(ZMQError) -> Message {
-        let handle = try self.checkedHandle("receive")
         let message = Message()
+        try self.receive(into: message, dontWait: dontWait)
+        return message
+    }
+
+    /// Receives one frame into an existing message, at its full size, releasing what it held.
+    ///
+    /// A loop that copies each frame out can reuse one message this way instead of allocating one
+    /// per frame, or one per "would block" answer.
+    ///
+    /// ```swift
+    /// let frame = Message()
+    /// while (try? socket.receive(into: frame, dontWait: true)) != nil {
+    ///     handle(frame.bytes)
+    /// }
+    /// ```
+    /// - Parameters:
+    ///   - message: Where the frame goes; on failure it holds nothing useful.
+    ///   - dontWait: Fail with ``ZMQError/Code/wouldBlock`` rather than wait for a frame.
+    public func receive(into message: Message, dontWait: Bool = false) throws(ZMQError) {
+        let handle = try self.checkedHandle("receive")
         let flags = dontWait ? ZMQ_DONTWAIT : 0
         while zmq_msg_recv(message.pointer, handle, flags) < 0 {
             let errno = zmq_errno()
@@ -64,7 +83,6 @@ extension Socket {
             // path that every turn of an I/O loop takes.
             guard errno == EINTR else { throw ZMQError(errno: errno, operation: "receive " + self.kind.description) }
         }
-        return message
     }
 
     /// Receives every frame of one message, as messages.
@@ -82,11 +100,12 @@ extension Socket {
 
     /// Receives every frame of one message, each copied into an array.
     public func receiveMultipart(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]] {
-        var frames: [[UInt8]] = []
-        var frame = try self.receive(dontWait: dontWait)
-        frames.append(frame.bytes)
+        // One message for every frame: each is copied out before the next replaces it.
+        let frame = Message()
+        try self.receive(into: frame, dontWait: dontWait)
+        var frames = [frame.bytes]
         while frame.hasMore {
-            frame = try self.receive()
+            try self.receive(into: frame)
             frames.append(frame.bytes)
         }
         return frames
