@@ -58,6 +58,9 @@ final class ServerCore {
     private var statistics = CorsairServer.Statistics()
     private var replyCounts = ServerStatisticsBox.ReplyCounts(repeating: 0)
     private var completions: [ServerInbox.Completion] = []
+    /// Every frame is received into this one message and copied out, so that receiving allocates
+    /// no message per frame, nor one for the "would block" answer that ends each batch.
+    private let frame = Message()
     private var serving = false
     private var drainDeadline: ContinuousClock.Instant?
 
@@ -255,17 +258,17 @@ final class ServerCore {
             var frames: [[UInt8]] = []
             var total = 0
             do {
-                let first = try router.receive(dontWait: true)
-                frames.append(first.bytes)
+                try router.receive(into: self.frame, dontWait: true)
+                // Routing id, delimiter, header and body: room for a Corsair request at once.
+                frames.reserveCapacity(4)
+                frames.append(self.frame.bytes)
                 total = 1
-                var more = first.hasMore
                 // The rest of a multipart message arrives with its first frame, so this never waits.
-                while more {
-                    let frame = try router.receive()
-                    more = frame.hasMore
+                while self.frame.hasMore {
+                    try router.receive(into: self.frame)
                     total += 1
                     if frames.count < self.configuration.maxFramesPerMessage {
-                        frames.append(frame.bytes)
+                        frames.append(self.frame.bytes)
                     }
                 }
             } catch {
