@@ -40,6 +40,9 @@ final class EngineCore {
     private var unchecked: [ClientSocket] = []
     /// Jobs of tasks running on the engine's executor, taken from the inbox a batch at a time.
     private var jobs: [UnownedJob] = []
+    /// Calls and cancellations taken from the inbox, kept so their buffers are reused.
+    private var submissions: Deque<PendingCall.Submission> = []
+    private var cancellations: [UInt64] = []
 
     init(
         configuration: ClientEngine.Configuration,
@@ -68,14 +71,15 @@ final class EngineCore {
         while true {
             self.checkSockets()
             self.runJobs()
-            let (submissions, cancellations, closing) = self.inbox.take()
+            let closing = self.inbox.take(calls: &self.submissions, cancellations: &self.cancellations)
             if closing { break }
-            for submission in submissions {
+            while let submission = self.submissions.popFirst() {
                 self.admit(submission)
             }
-            for requestID in cancellations {
+            for requestID in self.cancellations {
                 self.cancel(requestID)
             }
+            self.cancellations.removeAll(keepingCapacity: true)
             self.fireDueTimers()
             // Sends and receives above may have consumed their sockets' signals: read the events
             // now, or the poll below could sleep through a reply that is already here.

@@ -94,14 +94,16 @@ final class EngineInbox: Sendable {
         self.contents.withLock { !$0.calls.isEmpty || !$0.cancellations.isEmpty || !$0.jobs.isEmpty || $0.closing }
     }
 
-    /// Takes everything queued but the jobs. I/O thread only.
-    func take() -> (calls: Deque<PendingCall.Submission>, cancellations: [UInt64], closing: Bool) {
+    /// Takes everything queued but the jobs into `calls` and `cancellations`, which must be empty,
+    /// and returns whether the engine is closing. I/O thread only.
+    ///
+    /// Swapping hands the buffers back and forth: returning copies would leave the inbox sharing
+    /// them, and its next append would copy every queued submission into a new buffer.
+    func take(calls: inout Deque<PendingCall.Submission>, cancellations: inout [UInt64]) -> Bool {
         self.contents.withLock { contents in
-            defer {
-                contents.calls.removeAll(keepingCapacity: true)
-                contents.cancellations.removeAll(keepingCapacity: true)
-            }
-            return (contents.calls, contents.cancellations, contents.closing)
+            swap(&calls, &contents.calls)
+            swap(&cancellations, &contents.cancellations)
+            return contents.closing
         }
     }
 
