@@ -43,6 +43,9 @@ final class EngineCore {
     /// Calls and cancellations taken from the inbox, kept so their buffers are reused.
     private var submissions: Deque<PendingCall.Submission> = []
     private var cancellations: [UInt64] = []
+    /// The pool the last admitted call went to: consecutive calls mostly go to the same endpoint,
+    /// and comparing its key is cheaper than hashing the endpoint's address again.
+    private var lastPool: EndpointPool?
 
     init(
         configuration: ClientEngine.Configuration,
@@ -230,6 +233,7 @@ final class EngineCore {
             return
         }
         let pool = self.pool(for: call)
+        call.pool = pool
         let now = self.clock.now
         pool.budget?.recordRequest(now: now)
         if pool.breaker != nil {
@@ -248,7 +252,11 @@ final class EngineCore {
 
     private func pool(for call: PendingCall) -> EndpointPool {
         let key = EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)
-        if let pool = self.pools[key] { return pool }
+        if let last = self.lastPool, last.key == key { return last }
+        if let pool = self.pools[key] {
+            self.lastPool = pool
+            return pool
+        }
         let pool = EndpointPool(
             key: key,
             limit: self.configuration.maxSocketsPerEndpoint,
@@ -256,11 +264,13 @@ final class EngineCore {
             metricsPrefix: self.configuration.metricsPrefix
         )
         self.pools[key] = pool
+        self.lastPool = pool
         return pool
     }
 
     private func pool(of call: PendingCall) -> EndpointPool? {
-        self.pools[EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)]
+        // Only a call that failed before admission reached its pool needs the lookup.
+        call.pool ?? self.pools[EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)]
     }
 
     /// Sends the call's next attempt on a pooled socket, opening one if the pool has room, or
@@ -686,6 +696,7 @@ final class EngineCore {
         }
         self.openSockets.removeAll()
         self.pools.removeAll()
+        self.lastPool = nil
         self.poller.removeAll()
         self.pollEntries.removeAll()
         let (late, jobs, onClosed) = self.inbox.finish()

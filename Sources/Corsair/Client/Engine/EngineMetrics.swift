@@ -13,6 +13,8 @@ struct EngineMetrics {
     let latency: Timer
     let inFlight: Gauge
     private let prefix: String
+    /// The `ok` outcome's counter, found without hashing the outcome as nearly every request needs.
+    private let succeeded: Counter
     private var outcomes: [String: Counter] = [:]
 
     init(prefix: String) {
@@ -26,13 +28,16 @@ struct EngineMetrics {
         self.pushbacks = Counter(label: "\(prefix)_pushbacks_total")
         self.latency = Timer(label: "\(prefix)_request_duration")
         self.inFlight = Gauge(label: "\(prefix)_requests_in_flight")
-        for outcome in ["ok"] {
-            self.outcomes[outcome] = Counter(label: "\(prefix)_requests_total", dimensions: [("outcome", outcome)])
-        }
+        self.succeeded = Counter(label: "\(prefix)_requests_total", dimensions: [("outcome", "ok")])
+        self.outcomes["ok"] = self.succeeded
     }
 
     /// Counts a finished request under its outcome (`ok`, or the error code).
     mutating func finished(outcome: String) {
+        if outcome == "ok" {
+            self.succeeded.increment()
+            return
+        }
         if let counter = self.outcomes[outcome] {
             counter.increment()
             return

@@ -39,6 +39,9 @@ final class PendingCall {
     var attempt = 0
     /// The socket this call holds, if any.
     var socket: ClientSocket?
+    /// The pool of the call's endpoint, once admitted: kept so that the request path does not
+    /// hash the endpoint again to find it.
+    var pool: EndpointPool?
     var attemptDeadline: ContinuousClock.Instant?
     /// Bumped whenever the call's pending timer is replaced, so that stale heap entries are skipped.
     var timerGeneration: UInt64 = 0
