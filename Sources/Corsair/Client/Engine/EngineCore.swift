@@ -38,6 +38,8 @@ final class EngineCore {
     private var pollerDirty = true
     /// Sockets whose events must be read before the loop may wait.
     private var unchecked: [ClientSocket] = []
+    /// The sockets being checked by a pass that leaves later ones for the next (kept to reuse its buffer).
+    private var checking: [ClientSocket] = []
     /// Jobs of tasks running on the engine's executor, taken from the inbox a batch at a time.
     private var jobs: [UnownedJob] = []
     /// Calls and cancellations taken from the inbox, kept so their buffers are reused.
@@ -72,7 +74,9 @@ final class EngineCore {
     func run() {
         self.inbox.attachIOThread()
         while true {
-            self.checkSockets()
+            // A socket received from here is checked again only before the wait: by then it has
+            // usually sent the next request too, and one check covers both operations.
+            self.checkSockets(untilNoneLeft: false)
             self.runJobs()
             let closing = self.inbox.take(calls: &self.submissions, cancellations: &self.cancellations)
             if closing { break }
@@ -86,7 +90,7 @@ final class EngineCore {
             self.fireDueTimers()
             // Sends and receives above may have consumed their sockets' signals: read the events
             // now, or the poll below could sleep through a reply that is already here.
-            self.checkSockets()
+            self.checkSockets(untilNoneLeft: true)
             self.rebuildPollerIfNeeded()
             // Work queued from this thread sends no wake-up; look for it before waiting.
             let timeout = self.inbox.hasWork ? .zero : self.nextTimeout()
@@ -141,19 +145,35 @@ final class EngineCore {
         self.unchecked.append(socket)
     }
 
-    /// Reads the events of every queued socket and handles what is ready, until none is left.
-    private func checkSockets() {
-        while let socket = self.unchecked.popLast() {
-            socket.needsCheck = false
-            // Handling an earlier socket may have closed this one.
-            guard !socket.socket.isClosed else { continue }
-            if let monitor = socket.monitor, (try? monitor.socket.events)?.contains(.readable) == true {
-                self.handleMonitorEvents(socket)
-                guard !socket.socket.isClosed else { continue }
+    /// Reads the events of the queued sockets and handles what is ready.
+    ///
+    /// Each check costs system calls inside libzmq, so they are worth sparing.
+    /// - Parameter untilNoneLeft: Also check the sockets queued while checking, as the loop must
+    ///   before it waits; otherwise they stay queued for the next call.
+    private func checkSockets(untilNoneLeft: Bool) {
+        if untilNoneLeft {
+            while let socket = self.unchecked.popLast() {
+                self.check(socket)
             }
-            if (try? socket.socket.events)?.contains(.readable) == true {
-                self.handleReadable(socket)
-            }
+            return
+        }
+        swap(&self.checking, &self.unchecked)
+        for socket in self.checking {
+            self.check(socket)
+        }
+        self.checking.removeAll(keepingCapacity: true)
+    }
+
+    private func check(_ socket: ClientSocket) {
+        socket.needsCheck = false
+        // Handling an earlier socket may have closed this one.
+        guard !socket.socket.isClosed else { return }
+        if let monitor = socket.monitor, (try? monitor.socket.events)?.contains(.readable) == true {
+            self.handleMonitorEvents(socket)
+            guard !socket.socket.isClosed else { return }
+        }
+        if (try? socket.socket.events)?.contains(.readable) == true {
+            self.handleReadable(socket)
         }
     }
 
