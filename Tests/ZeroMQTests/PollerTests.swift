@@ -168,6 +168,45 @@ struct PollerTests {
         #expect(readable)
     }
 
+    @Test("signal descriptors in a descriptor-only poller wake it for each request of a lock-step exchange")
+    func signalDescriptors() throws {
+        let context = try Context()
+        let server = try Socket(context, .rep)
+        let endpoint = try bindFresh(server, .tcp)
+        let client = try Socket(context, .req)
+        try client.connect(endpoint)
+        var poller = Poller()
+        poller.add(fileDescriptor: try server.signalDescriptor, events: .readable)
+        poller.add(fileDescriptor: try client.signalDescriptor, events: .readable)
+
+        // A poll that times out while a message is on its way means a signal was missed; the
+        // timeout is generous so that only a missed signal, not a slow machine, reaches it.
+        var missedSignals = 0
+        /// Waits as an edge-triggered loop must: read the events first, poll only when not ready.
+        func waitReadable(_ socket: Socket) throws -> Bool {
+            for _ in 0..<3 {
+                if try socket.events.contains(.readable) { return true }
+                if try poller.poll(timeout: .seconds(2)) == 0 {
+                    missedSignals += 1
+                }
+            }
+            return try socket.events.contains(.readable)
+        }
+        for round in 0..<50 {
+            try client.send([UInt8(round)])
+            #expect(try waitReadable(server))
+            #expect(try server.receiveMultipart(dontWait: true) == [[UInt8(round)]])
+            try server.send([UInt8(round), 1])
+            #expect(try waitReadable(client))
+            #expect(try client.receiveMultipart(dontWait: true) == [[UInt8(round), 1]])
+        }
+        #expect(missedSignals == 0)
+        // Nothing more is coming: the descriptors stay quiet once the events have been read.
+        #expect(!(try client.events.contains(.readable)))
+        #expect(!(try server.events.contains(.readable)))
+        #expect(try poller.poll(timeout: .milliseconds(20)) == 0)
+    }
+
     @Test("polling a closed socket fails with notASocket instead of polling another descriptor")
     func closedSocket() throws {
         let context = try Context()

@@ -8,6 +8,9 @@ import Darwin
 
 /// Waits on many sockets and file descriptors at once, with one `zmq_poll`.
 ///
+/// With descriptors only — such as sockets' ``Socket/signalDescriptor``s — it calls `poll(2)`
+/// directly: `zmq_poll` would spend a zero-timeout pass first on every wait.
+///
 /// Owned by the thread that owns its sockets. It holds each socket it was given, so a socket stays
 /// open while it is registered; rebuild the poller after closing one.
 ///

@@ -49,32 +49,38 @@ final class EngineInbox: Sendable {
 
     /// Queues a call; `false` when the engine is closing and the call was not taken.
     func submit(_ submission: PendingCall.Submission) -> Bool {
-        let (accepted, wake) = self.contents.withLock { contents in
-            guard !contents.closing else { return (false, false) }
+        self.change { contents in
+            guard !contents.closing else { return false }
             contents.calls.append(submission)
-            return (true, !contents.isOnIOThread)
+            return true
         }
-        if wake { self.wakeup.signal() }
-        return accepted
     }
 
     func cancel(_ requestID: UInt64) {
-        let wake = self.contents.withLock { contents in
+        _ = self.change { contents in
             contents.cancellations.append(requestID)
-            return !contents.isOnIOThread
+            return true
         }
-        if wake { self.wakeup.signal() }
     }
 
     /// Queues a task's job for the I/O thread; `false` once the loop has finished.
     func enqueue(_ job: UnownedJob) -> Bool {
-        let (accepted, wake) = self.contents.withLock { contents in
-            guard !contents.closed else { return (false, false) }
+        self.change { contents in
+            guard !contents.closed else { return false }
             contents.jobs.append(job)
-            return (true, !contents.isOnIOThread)
+            return true
+        }
+    }
+
+    /// Applies `body` under the lock, then wakes the I/O thread when `body` took the change and
+    /// the caller is another thread.
+    private func change(_ body: (inout Contents) -> Bool) -> Bool {
+        let (taken, wake) = self.contents.withLock { contents in
+            let taken = body(&contents)
+            return (taken, taken && !contents.isOnIOThread)
         }
         if wake { self.wakeup.signal() }
-        return accepted
+        return taken
     }
 
     /// Asks the loop to stop; `onClosed` runs once it has (at once if it already has).
