@@ -62,9 +62,7 @@ public final class CorsairServer: Service, Sendable {
         let statistics = ServerStatisticsBox()
         let startup = ServerStartup()
         let handler: any RequestHandler = handler
-        let thread = Thread {
-            // Foundation names the OS thread (what `top -H` and debuggers show) only from inside it.
-            Thread.current.name = "corsair-server"
+        IOThread.start(named: "corsair-server") {
             let core = ServerCore(configuration: configuration, handler: handler, inbox: inbox, statistics: statistics)
             do throws(CorsairServerError) {
                 startup.report(.success(try core.setUp()))
@@ -75,7 +73,6 @@ public final class CorsairServer: Service, Sendable {
             }
             core.run()
         }
-        thread.start()
         let endpoints = try startup.wait(timeout: .seconds(30))
 
         self.configuration = configuration

@@ -48,12 +48,11 @@ enum BigStackThread {
 
     private static func start(_ work: @escaping @Sendable () -> Void) {
         let thread = Thread {
-            // Foundation names the OS thread (what `top -H` and debuggers show) only from inside it.
-            Thread.current.name = "corsair-parse"
             Thread.current.threadDictionary[Self.marker] = true
             work()
         }
         thread.stackSize = Self.stackSize
+        thread.name = "corsair.shardmap.parse"
         thread.start()
     }
 

@@ -58,9 +58,7 @@ public final class ClientEngine: Sendable {
         let executor = EngineExecutor(inbox: inbox)
         self.executor = executor
         let clientID = self.clientID
-        let thread = Thread {
-            // Foundation names the OS thread (what `top -H` and debuggers show) only from inside it.
-            Thread.current.name = "corsair-client"
+        IOThread.start(named: "corsair-client") {
             let core = EngineCore(
                 configuration: configuration,
                 context: context,
@@ -71,7 +69,6 @@ public final class ClientEngine: Sendable {
             )
             core.run()
         }
-        thread.start()
     }
 
     deinit {
