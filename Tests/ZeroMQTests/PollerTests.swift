@@ -183,8 +183,12 @@ struct PollerTests {
         // timeout is generous so that only a missed signal, not a slow machine, reaches it.
         var missedSignals = 0
         /// Waits as an edge-triggered loop must: read the events first, poll only when not ready.
-        func waitReadable(_ socket: Socket) throws -> Bool {
-            for _ in 0..<3 {
+        /// Both sockets' events are read before each wait, as a loop over both must: the other
+        /// socket's descriptor would otherwise stay signalled and wake the poll at once.
+        func waitReadable(_ socket: Socket, other: Socket) throws -> Bool {
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while ContinuousClock.now < deadline {
+                _ = try other.events
                 if try socket.events.contains(.readable) { return true }
                 if try poller.poll(timeout: .seconds(2)) == 0 {
                     missedSignals += 1
@@ -194,10 +198,10 @@ struct PollerTests {
         }
         for round in 0..<50 {
             try client.send([UInt8(round)])
-            #expect(try waitReadable(server))
+            #expect(try waitReadable(server, other: client))
             #expect(try server.receiveMultipart(dontWait: true) == [[UInt8(round)]])
             try server.send([UInt8(round), 1])
-            #expect(try waitReadable(client))
+            #expect(try waitReadable(client, other: server))
             #expect(try client.receiveMultipart(dontWait: true) == [[UInt8(round), 1]])
         }
         #expect(missedSignals == 0)
