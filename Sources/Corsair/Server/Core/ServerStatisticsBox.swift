@@ -7,7 +7,8 @@ import Synchronization
 /// built only when someone reads. (Publishing a struct holding the dictionary shared its storage,
 /// and the next count then copied the whole dictionary: an allocation on every turn.)
 final class ServerStatisticsBox: Sendable {
-    /// Reply counts indexed by ``ReplyStatus`` raw value.
+    /// Reply counts indexed by ``ReplyStatus`` raw value: room for eight statuses, six today. A
+    /// fixed array has no storage to share, so publishing it never leads to a copy.
     typealias ReplyCounts = InlineArray<8, Int>
 
     private let value = Mutex((statistics: CorsairServer.Statistics(), replies: ReplyCounts(repeating: 0)))
