@@ -33,7 +33,9 @@ struct SecurityTests {
             "corsair",
             ["request", "--endpoint", endpoint, "--server-public-key", serverPublic, "--client-key-file", scratch.file("client"), "INCR hits"]
         )
-        #expect(allowed.status == 0, "\(allowed.stderr)")
+        // The key is in the message: a run once failed here with a usage error (exit 64) that
+        // did not reproduce, and the key read from keygen's output is the likeliest argument.
+        #expect(allowed.status == 0, "\(allowed.stderr) server public key: '\(serverPublic)', keygen said: \(serverKeys.stdout)")
         #expect(allowed.stdout == "1\n")
 
         // An unknown key (a fresh keypair) and a plaintext client: refused in the handshake, and told

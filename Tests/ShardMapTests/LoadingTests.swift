@@ -36,6 +36,7 @@ struct LoadingTests {
         #expect(server.maxInFlight == ServerSettings.Defaults.maxInFlight)
         #expect(server.replyCache.entries == ServerSettings.Defaults.replyCacheEntries)
         #expect(server.replyCache.ttl == ServerSettings.Defaults.replyCacheTTL)
+        #expect(server.replyCache.maxBytes == ServerSettings.Defaults.replyCacheMaxBytes)
         #expect(server.maxMessageSize == ServerSettings.Defaults.maxMessageSize)
         #expect(server.drainTimeout == ServerSettings.Defaults.drainTimeout)
     }

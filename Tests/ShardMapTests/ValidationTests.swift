@@ -236,6 +236,8 @@ struct ValidationTests {
             ("server:\n  max_message_size: 16 megs\n", "server.max_message_size"),
             ("server:\n  max_in_flight: 0\n", "server.max_in_flight"),
             ("server:\n  reply_cache: {entries: -1}\n", "server.reply_cache.entries"),
+            ("server:\n  reply_cache: {max_bytes: 0}\n", "server.reply_cache.max_bytes"),
+            ("server:\n  reply_cache: {max_bytes: lots}\n", "server.reply_cache.max_bytes"),
         ]
         for (extra, keyPath) in extras {
             let error = try self.failure(Sample.slots(extra: extra))

@@ -28,6 +28,11 @@ extension CorsairServer {
         /// How long a finished request's reply stays in the replay cache. Default: 60 s.
         public var replayCacheTTL: Duration
 
+        /// The most bytes of replies (header and body frames) the replay cache keeps; the oldest go
+        /// first, so large replies shorten how many are remembered rather than growing the server.
+        /// One reply larger than this is kept alone until the next. At least 1. Default: 64 MiB.
+        public var replayCacheMaxBytes: Int
+
         /// The largest frame a peer may send (libzmq's `ZMQ_MAXMSGSIZE`, checked per frame); a peer
         /// that sends a larger one is disconnected. `nil` for no limit. Default: 16 MiB.
         public var maxMessageSize: Int64?
@@ -75,6 +80,7 @@ extension CorsairServer {
             overloadRetryAfter: Duration = .milliseconds(100),
             replayCacheEntries: Int = 100_000,
             replayCacheTTL: Duration = .seconds(60),
+            replayCacheMaxBytes: Int = 64 << 20,
             maxMessageSize: Int64? = 16 << 20,
             maxFramesPerMessage: Int = 1024,
             minimumRemainingDeadline: Duration = .milliseconds(1),
@@ -90,6 +96,7 @@ extension CorsairServer {
             self.overloadRetryAfter = overloadRetryAfter
             self.replayCacheEntries = replayCacheEntries
             self.replayCacheTTL = replayCacheTTL
+            self.replayCacheMaxBytes = replayCacheMaxBytes
             self.maxMessageSize = maxMessageSize
             self.maxFramesPerMessage = maxFramesPerMessage
             self.minimumRemainingDeadline = minimumRemainingDeadline
@@ -117,6 +124,9 @@ extension CorsairServer {
             }
             guard self.replayCacheTTL >= .zero else {
                 throw .invalidConfiguration("replayCacheTTL must not be negative")
+            }
+            guard self.replayCacheMaxBytes >= 1 else {
+                throw .invalidConfiguration("replayCacheMaxBytes must be at least 1 byte")
             }
             if let size = self.maxMessageSize, size < 1 {
                 throw .invalidConfiguration("maxMessageSize must be at least 1 byte, or nil")

@@ -18,12 +18,13 @@ extension CorsairServer.Configuration {
         self.apply(settings)
     }
 
-    /// Takes every limit `settings` gives: in-flight bound, reply cache size and lifetime, largest
+    /// Takes every limit `settings` gives: in-flight bound, reply cache size, bytes and lifetime, largest
     /// message and drain timeout. Fields left out stay as they are.
     public mutating func apply(_ settings: ServerSettings) {
         if let maxInFlight = settings.maxInFlight { self.maxInFlight = maxInFlight }
         if let entries = settings.replyCache.entries { self.replayCacheEntries = entries }
         if let ttl = settings.replyCache.ttl { self.replayCacheTTL = ttl }
+        if let maxBytes = settings.replyCache.maxBytes { self.replayCacheMaxBytes = maxBytes }
         if let size = settings.maxMessageSize { self.maxMessageSize = Int64(size) }
         if let drain = settings.drainTimeout { self.drainTimeout = drain }
     }

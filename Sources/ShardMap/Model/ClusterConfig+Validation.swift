@@ -236,6 +236,7 @@ extension ClusterConfig {
         try Self.atLeast(1, server.maxInFlight, "server.max_in_flight")
         try Self.atLeast(0, server.replyCache.entries, "server.reply_cache.entries")
         try Self.positive(server.replyCache.ttl, "server.reply_cache.ttl")
+        try Self.atLeast(1, server.replyCache.maxBytes, "server.reply_cache.max_bytes")
         try Self.atLeast(1, server.maxMessageSize, "server.max_message_size")
         try Self.positive(server.drainTimeout, "server.drain_timeout")
     }

@@ -9,11 +9,14 @@ public struct ServerSettings: Hashable, Sendable {
         public var entries: Int?
         /// How long a reply is kept.
         public var ttl: Duration?
+        /// The most bytes of replies kept; the oldest go first. At least 1.
+        public var maxBytes: Int?
 
         /// Cache settings; `nil` leaves a field to its default.
-        public init(entries: Int? = nil, ttl: Duration? = nil) {
+        public init(entries: Int? = nil, ttl: Duration? = nil, maxBytes: Int? = nil) {
             self.entries = entries
             self.ttl = ttl
+            self.maxBytes = maxBytes
         }
     }
 
@@ -25,6 +28,8 @@ public struct ServerSettings: Hashable, Sendable {
         public static let replyCacheEntries = 100_000
         /// 60 s.
         public static let replyCacheTTL: Duration = .seconds(60)
+        /// 64 MiB.
+        public static let replyCacheMaxBytes = 64 << 20
         /// 16 MiB.
         public static let maxMessageSize = 16 << 20
         /// 5 s.

@@ -245,12 +245,15 @@ struct ConfigParser {
         }
         if let value = self.optional("reply_cache", in: fields) {
             let cachePath = "\(path).reply_cache"
-            let cache = try self.fields(value, at: cachePath, allowed: ["entries", "ttl"])
+            let cache = try self.fields(value, at: cachePath, allowed: ["entries", "ttl", "max_bytes"])
             if let value = self.optional("entries", in: cache) {
                 server.replyCache.entries = try self.integer(value, at: "\(cachePath).entries")
             }
             if let value = self.optional("ttl", in: cache) {
                 server.replyCache.ttl = try self.duration(value, at: "\(cachePath).ttl")
+            }
+            if let value = self.optional("max_bytes", in: cache) {
+                server.replyCache.maxBytes = try self.byteSize(value, at: "\(cachePath).max_bytes")
             }
         }
         if let value = self.optional("max_message_size", in: fields) {

@@ -1,5 +1,6 @@
 import Corsair
 import Foundation
+import ShardMap
 import Testing
 import ZeroMQ
 
@@ -113,6 +114,62 @@ struct ServerReplayTests {
                 }
                 #expect(runs.count == 2)
             }
+        }
+    }
+
+    @Test("the replay cache keeps replies within its byte bound, newest first, and a file's max_bytes sets it")
+    func replayByteBound() async throws {
+        let runs = Tally()
+        let handler = ClosureRequestHandler { request in
+            runs.increment()
+            return ServerReply([[UInt8](repeating: 7, count: 1000)])
+        }
+        // Room for about three 1 kB replies (each reply also has its header frame).
+        var settings = ServerSettings()
+        settings.replyCache.maxBytes = 3_500
+        let configuration = serverConfiguration { $0.apply(settings) }
+        #expect(configuration.replayCacheMaxBytes == 3_500)
+        try await withServer(configuration, handler: handler) { server, endpoint in
+            let client = ClientID.random()
+            try await onOwnThread {
+                let dealer = try RawSocket(.dealer, connectTo: endpoint)
+                func ask(_ request: UInt64) throws {
+                    try dealer.sendRequest(header(client: client, request: request), body: [bytes("x")])
+                    guard try dealer.receiveReply() != nil else { throw TestFailure("no reply to \(request)") }
+                }
+                for request in UInt64(1)...10 {
+                    try ask(request)
+                }
+                // The newest replies are still there: asking again replays them.
+                try ask(10)
+                try ask(9)
+                guard runs.count == 10 else { throw TestFailure("replay ran a handler: \(runs.count) runs") }
+                // The oldest were evicted to stay within the bound: asking again runs the handler.
+                try ask(1)
+                guard runs.count == 11 else { throw TestFailure("an evicted reply was replayed") }
+            }
+            #expect(server.statistics.replays == 2)
+        }
+    }
+
+    @Test("a reply larger than the byte bound is still kept until the next reply")
+    func replayOversizedReply() async throws {
+        let runs = Tally()
+        let handler = ClosureRequestHandler { request in
+            runs.increment()
+            return ServerReply([[UInt8](repeating: 1, count: 10_000)])
+        }
+        try await withServer(serverConfiguration { $0.replayCacheMaxBytes = 1_000 }, handler: handler) { _, endpoint in
+            let client = ClientID.random()
+            try await onOwnThread {
+                let dealer = try RawSocket(.dealer, connectTo: endpoint)
+                for request: UInt64 in [1, 1, 2, 1] {
+                    try dealer.sendRequest(header(client: client, request: request), body: [bytes("x")])
+                    guard try dealer.receiveReply() != nil else { throw TestFailure("no reply to \(request)") }
+                }
+            }
+            // 1 runs, 1 is replayed, 2 runs and evicts 1, so 1 runs again.
+            #expect(runs.count == 3)
         }
     }
 

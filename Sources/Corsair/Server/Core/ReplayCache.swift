@@ -3,9 +3,11 @@ import DequeModule
 /// Remembers what each (client id, request id) got, so a retried request is answered without
 /// running its handler again.
 ///
-/// Owned by the server's I/O thread: no locks. Bounded two ways: by entries (the oldest insertion
-/// goes first) and by age (a finished entry lives for the TTL after it finished). A request whose
-/// first run is still going is remembered as running, and its retries wait for that run.
+/// Owned by the server's I/O thread: no locks. Bounded three ways: by entries and by the bytes of
+/// the replies kept (the oldest goes first; a reply that finishes counts as new), and by age (a
+/// finished entry lives for the TTL after it finished). One reply larger than the byte bound is
+/// kept alone until the next one comes. A request whose first run is still going is remembered
+/// as running, and its retries wait for that run.
 struct ReplayCache {
     struct Key: Hashable {
         let clientID: ClientID
@@ -37,13 +39,17 @@ struct ReplayCache {
     static let maximumWaiters = 8
 
     let capacity: Int
+    let maxBytes: Int
     let ttl: Duration
     private var entries: [Key: Entry] = [:]
     private var order = Deque<(key: Key, sequence: UInt64)>()
     private var nextSequence: UInt64 = 0
+    /// The bytes of the finished replies kept.
+    private(set) var bytes = 0
 
-    init(capacity: Int, ttl: Duration) {
+    init(capacity: Int, maxBytes: Int = .max, ttl: Duration) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
         self.ttl = ttl
     }
 
@@ -58,7 +64,7 @@ struct ReplayCache {
         case .done(let content, let status, let expires):
             guard expires > now else {
                 // Its place in `order` is now stale and is skipped when reached.
-                self.entries.removeValue(forKey: key)
+                self.remove(key)
                 return .miss
             }
             return .done(content, status)
@@ -92,14 +98,14 @@ struct ReplayCache {
     ) -> [[[UInt8]]] {
         guard self.isEnabled else { return [] }
         let expires = now.advanced(by: self.ttl)
-        if var entry = self.entries[key], case .running(let running, let waiters) = entry.state, running == jobID {
-            entry.state = .done(content: content, status: status, expires: expires)
-            self.entries[key] = entry
-            return waiters
+        var waiters: [[[UInt8]]] = []
+        if let entry = self.entries[key], case .running(let running, let joined) = entry.state, running == jobID {
+            waiters = joined
         }
-        // Evicted while it ran: remember the reply all the same.
+        // Inserted anew (or again, if evicted while it ran) so that the byte bound, which only
+        // finished replies count towards, evicts older replies rather than this one.
         self.insert(key, state: .done(content: content, status: status, expires: expires))
-        return []
+        return waiters
     }
 
     /// Drops finished entries whose TTL has passed, oldest first.
@@ -110,23 +116,37 @@ struct ReplayCache {
                 continue
             }
             guard case .done(_, _, let expires) = entry.state, expires <= now else { return }
-            self.entries.removeValue(forKey: front.key)
+            self.remove(front.key)
             self.order.removeFirst()
         }
     }
 
     private mutating func insert(_ key: Key, state: State) {
+        self.remove(key)
         self.nextSequence &+= 1
         self.entries[key] = Entry(state: state, sequence: self.nextSequence)
+        self.bytes += Self.size(of: state)
         self.order.append((key, self.nextSequence))
-        while self.entries.count > self.capacity, let front = self.order.popFirst() {
+        // The entry just inserted is the newest, so it is the last one left.
+        while self.entries.count > self.capacity || (self.bytes > self.maxBytes && self.entries.count > 1),
+              let front = self.order.popFirst() {
             if let entry = self.entries[front.key], entry.sequence == front.sequence {
-                self.entries.removeValue(forKey: front.key)
+                self.remove(front.key)
             }
         }
         // Stale positions pile up only when entries expire out of order; keep `order` bounded.
         if self.order.count > 2 * self.capacity + 64 {
             self.order = Deque(self.order.filter { self.entries[$0.key]?.sequence == $0.sequence })
         }
+    }
+
+    private mutating func remove(_ key: Key) {
+        guard let entry = self.entries.removeValue(forKey: key) else { return }
+        self.bytes -= Self.size(of: entry.state)
+    }
+
+    private static func size(of state: State) -> Int {
+        guard case .done(let content, _, _) = state else { return 0 }
+        return content.reduce(0) { $0 + $1.count }
     }
 }

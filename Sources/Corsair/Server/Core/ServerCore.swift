@@ -77,7 +77,11 @@ final class ServerCore {
         self.statisticsBox = statistics
         self.logger = configuration.logger
         self.metrics = ServerMetrics(prefix: configuration.metricsPrefix)
-        self.cache = ReplayCache(capacity: configuration.replayCacheEntries, ttl: configuration.replayCacheTTL)
+        self.cache = ReplayCache(
+            capacity: configuration.replayCacheEntries,
+            maxBytes: configuration.replayCacheMaxBytes,
+            ttl: configuration.replayCacheTTL
+        )
     }
 
     // MARK: Setup
