@@ -37,6 +37,45 @@ struct RequestCommandTests {
         #expect(elapsed < .milliseconds(900 + 6000))
     }
 
+    @Test("a server public key or routing key that begins with a dash is read as the option's value")
+    func dashLeadingValues() async throws {
+        // "-" is a Z85 character: one generated key in 85 begins with it, and the parser once took
+        // such a key for an option and failed with a usage error (exit 64).
+        let key = "-" + String(repeating: "0", count: 39)
+        #expect(CurveKey(z85: key) != nil)
+        let context = try Context()
+        let hung = try Socket(context, .router)
+        try hung.bind("tcp://127.0.0.1:*")
+        let result = try await ChildProcess.run(
+            "corsair",
+            ["request", "--endpoint", try hung.lastEndpoint, "--server-public-key", key, "--attempts", "1", "--timeout", "100ms", "x"]
+        )
+        // Past the arguments: the request itself runs and fails (exit 1, not a usage error's 64),
+        // abandoned or refused in the handshake by the plain-text peer, whichever comes first.
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("abandoned after 1 attempt") || result.stderr.hasPrefix("authentication failed"),
+            "\(result.stderr)"
+        )
+
+        let config = try ScratchDirectory()
+        try config.write("one.yaml", """
+            cluster: dash
+            epoch: 1
+            routing: {strategy: slots, slots: 16384, hash: crc16}
+            shards:
+              - id: s0
+                endpoint: \(try hung.lastEndpoint)
+                slots: ["0-16383"]
+            """)
+        let routed = try await ChildProcess.run(
+            "corsair",
+            ["request", "--config", config.file("one.yaml"), "--key", "-42", "--attempts", "1", "--timeout", "100ms", "x"]
+        )
+        #expect(routed.status == 1, "\(routed.stderr)")
+        #expect(routed.stderr.hasPrefix("abandoned after 1 attempt"), "\(routed.stderr)")
+    }
+
     @Test("recovers when the peer binds only after the first attempt")
     func recoversWhenPeerBindsLate() async throws {
         let endpoint = "ipc://\(NSTemporaryDirectory())corsair-e2e-\(UUID().uuidString.prefix(8))"

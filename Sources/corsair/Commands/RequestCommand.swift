@@ -24,7 +24,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "A shard-map config file to route through.")
     var config: String?
 
-    @Option(help: "With --config: the key whose shard serves the request.")
+    // Unconditional: a key may begin with "-" and must not be read as an option.
+    @Option(parsing: .unconditional, help: "With --config: the key whose shard serves the request.")
     var key: String?
 
     @Option(help: "With --config: the shard id to send to, bypassing key routing.")
@@ -42,7 +43,9 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The overall deadline (default 10s).")
     var deadline: DurationArgument?
 
-    @Option(help: "The server's CURVE public key (Z85), to encrypt and authenticate.")
+    // Unconditional: "-" is a Z85 character, so one key in 85 begins with it, and the parser would
+    // otherwise take that key for an option and fail with a usage error.
+    @Option(parsing: .unconditional, help: "The server's CURVE public key (Z85), to encrypt and authenticate.")
     var serverPublicKey: String?
 
     @Option(

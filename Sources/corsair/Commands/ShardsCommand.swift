@@ -46,7 +46,7 @@ struct ShardsCommand: ParsableCommand {
         @Argument(help: "The config file, YAML or JSON.")
         var file: String
 
-        @Argument(help: "The keys to look up.")
+        @Argument(help: "The keys to look up; put keys that begin with \"-\" after \"--\".")
         var keys: [String]
 
         func validate() throws {
