@@ -7,17 +7,14 @@ final class BenchServer: Sendable {
     let server: CorsairServer
     private let task: Task<Void, any Error>
 
-    /// Binds `endpoint` (a wildcard port by default) and starts serving.
-    ///
-    /// The replay cache bounds entries, not bytes: with the default 100,000 entries kept 60 s, the
-    /// 1 MiB round trips would hold gigabytes, so the latency benchmark passes a small bound.
+    /// Binds `endpoint` (a wildcard port by default) and starts serving, with the default replay
+    /// cache (its byte bound keeps the 1 MiB round trips to 64 MiB of remembered replies).
     init(
         endpoint: String = "tcp://127.0.0.1:*",
         handler: some RequestHandler = EchoHandler(),
-        replayCacheEntries: Int = 100_000,
         context: Context? = nil
     ) throws {
-        var configuration = CorsairServer.Configuration(endpoints: [endpoint], replayCacheEntries: replayCacheEntries)
+        var configuration = CorsairServer.Configuration(endpoints: [endpoint])
         configuration.context = context
         configuration.logger = BenchServer.quietLogger
         configuration.maxMessageSize = 4 << 20

@@ -44,7 +44,7 @@ struct Benchmark: Sendable {
     private func roundTrips(_ baseline: BaselineRunner) async throws -> [BenchReport.RoundTrips] {
         // One context for both sides, as the raw baseline has: one libzmq I/O thread carries both.
         let context = try Context()
-        let server = try BenchServer(replayCacheEntries: 16, context: context)
+        let server = try BenchServer(context: context)
         let engine = try ClientEngine(configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = LatencyBench(engine: engine, endpoint: Endpoint(server.endpoint))
         var results: [BenchReport.RoundTrips] = []
