@@ -45,7 +45,7 @@ struct ReplayCache {
     private var order = Deque<(key: Key, sequence: UInt64)>()
     private var nextSequence: UInt64 = 0
     /// The bytes of the finished replies kept.
-    private(set) var bytes = 0
+    private var bytes = 0
 
     init(capacity: Int, maxBytes: Int = .max, ttl: Duration) {
         self.capacity = capacity
