@@ -106,7 +106,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
     public var endpoint: String?
     /// Why the last attempt failed, or the server's detail text; may be empty.
     public var message: String
-    /// The description of the error underneath, such as a ``ZeroMQ/ZMQError``, if any.
+    /// The description of the error underneath, such as a `ZMQError` from the ZeroMQ module, if any.
     public var underlyingDescription: String?
     /// For ``Code/wrongShard``: the endpoint the server says owns the shard, if it said.
     public var ownerEndpoint: String?

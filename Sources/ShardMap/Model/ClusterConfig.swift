@@ -1,7 +1,7 @@
 /// One shard-map config file: the cluster's name, its epoch, how keys are routed, the shards, and
 /// the client and server settings that travel with the map.
 ///
-/// Load one with ``init(contentsOf:)`` or ``init(parsing:file:)``, which check the schema and every
+/// Load one with ``init(contentsOf:)`` or ``init(parsing:file:)-(String,_)``, which check the schema and every
 /// rule in ``validate()``; build a ``ShardMap`` from it to route keys.
 ///
 /// ```swift

@@ -117,7 +117,7 @@ public final class ClientEngine: Sendable {
 
     /// Sends a request and blocks the calling thread until it ends: for scripts, tools and tests.
     ///
-    /// Never call it from a Swift concurrency task; use ``request(_:to:options:)-5mdc4`` there.
+    /// Never call it from a Swift concurrency task; use ``request(_:to:options:)-([[UInt8]],_,_)`` there.
     /// - Throws: ``CorsairError/Code/invalidConfiguration`` at once when called from a task on
     ///   ``executor``, where waiting would stop the very thread that must answer.
     public func requestBlocking(

@@ -3,10 +3,10 @@ import ZeroMQ
 
 /// Sends each request to the one server that owns its key's shard, through a ``ClientEngine``.
 ///
-/// The map comes from a ``ShardMapStore``, which may reload it while requests run: each request
-/// takes the map current when it starts and keeps it to the end. Pools, retry budgets and circuit
-/// breakers are per endpoint, in the engine. A "wrong shard" reply makes the client reload its map
-/// and, when the server knows a newer epoch, redirect the request once to the owner.
+/// The map comes from a `ShardMapStore` (ShardMap module), which may reload it while requests run:
+/// each request takes the map current when it starts and keeps it to the end. Pools, retry budgets
+/// and circuit breakers are per endpoint, in the engine. A "wrong shard" reply makes the client
+/// reload its map and, when the server knows a newer epoch, redirect the request once to the owner.
 ///
 /// ```swift
 /// let store = try ShardMapStore(contentsOf: "Configs/demo.yaml", logger: logger)
