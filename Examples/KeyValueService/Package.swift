@@ -5,10 +5,12 @@ import PackageDescription
 // SwiftPM names a path dependency after its folder, not after the `name:` in its manifest: the
 // identity of `.package(path: "../..")` is the last component of the Corsair clone's path ("corsair",
 // "main", or whatever a CI checkout is called), and `.product(package:)` must spell that identity.
-// Reading it from this manifest's own path keeps the example building in a clone of any name.
-// With `.package(url: "https://github.com/YOUR-ORG/corsair", from: "0.1.0")` instead, the identity
-// is the URL's last component and you would write `package: "corsair"`.
-let corsair = String(#filePath.split(separator: "/").dropLast(3).last ?? "corsair")
+// (SwiftPM drops a ".git" suffix and ignores case). Reading it from this manifest's own path keeps
+// the example building in a clone of any name. With `.package(url:
+// "https://github.com/YOUR-ORG/corsair", from: "0.1.0")` instead, the identity is the URL's last
+// component, and you would write `package: "corsair"`.
+let corsairFolder = #filePath.split(separator: "/").dropLast(3).last ?? "corsair"
+let corsair = String(corsairFolder.hasSuffix(".git") ? corsairFolder.dropLast(4) : corsairFolder)
 
 let package = Package(
     name: "KeyValueService",
