@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, builds with zero warnings, runs every test.
+# The one test command: installs what is missing, builds with zero warnings, checks that the
+# documents' code is the examples' code, builds and runs the examples, builds the documentation
+# without warnings, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Scripts/lib.sh
@@ -16,6 +18,20 @@ if ! grep -q "Build complete" "$log"; then
     tail -50 "$log" >&2
     exit 1
 fi
+
+echo "==> code in README.md and the DocC articles is the examples' code"
+bash Scripts/doc-code.sh check
+
+bash Scripts/examples.sh
+
+echo "==> DocC: Corsair, ShardMap, ZeroMQ (warnings are errors)"
+started=$SECONDS
+if ! swift package generate-documentation --target Corsair --target ShardMap --target ZeroMQ --warnings-as-errors > "$log" 2>&1; then
+    grep -vE "^\[[0-9]+/[0-9]+\]" "$log" | tail -60 >&2
+    echo "error: the documentation did not build without warnings" >&2
+    exit 1
+fi
+echo "documentation built in $((SECONDS - started)) s"
 
 echo "==> swift test"
 swift test --skip-build --parallel "$@"
