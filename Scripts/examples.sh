@@ -5,25 +5,16 @@
 # `corsair` binary to find free ports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Scripts/lib.sh
 
 example=Examples/KeyValueService
 corsair=.build/debug/corsair
 
 echo "==> swift build --package-path $example"
-log=$(mktemp)
 started=$SECONDS
-swift build --package-path "$example" 2>&1 | tee "$log" | grep -E "error|warning:|Build complete" | grep -v "^\[" || true
-if grep -E "^/.*: (warning|error):" "$log" | grep -v "/.build/" | sort -u | grep . ; then
-    echo "error: the example's build printed warnings or errors" >&2
-    exit 1
-fi
-if ! grep -q "Build complete" "$log"; then
-    tail -50 "$log" >&2
-    exit 1
-fi
+corsair_build_without_warnings --package-path "$example"
 echo "example built in $((SECONDS - started)) s"
 bin=$(swift build --package-path "$example" --show-bin-path)
-rm -f "$log"
 
 work=$(mktemp -d)
 servers=()

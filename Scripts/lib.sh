@@ -17,3 +17,21 @@ corsair_require_libzmq() {
     echo "error: libzmq is missing; install Debian's libzmq3-dev (apt-get install libzmq3-dev) and run again" >&2
     return 1
 }
+
+# Runs `swift build` with the given arguments, showing progress, errors and warnings, and fails when
+# the build fails or prints a warning or error in a Sources/ or Tests/ file of ours (dependencies'
+# checkouts, under .build, do not count).
+corsair_build_without_warnings() {
+    local log status=0
+    log=$(mktemp)
+    swift build "$@" 2>&1 | tee "$log" | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" || true
+    if grep -E "^/.*/(Sources|Tests)/.*: (warning|error):" "$log" | grep -v "/.build" | sort -u | grep . ; then
+        echo "error: the build printed warnings or errors in Sources/ or Tests/" >&2
+        status=1
+    elif ! grep -q "Build complete" "$log"; then
+        tail -50 "$log" >&2
+        status=1
+    fi
+    rm -f "$log"
+    return $status
+}

@@ -8,16 +8,7 @@ cd "$(dirname "$0")/.."
 corsair_require_libzmq
 
 echo "==> swift build (warnings are errors for our own sources)"
-log=$(mktemp)
-swift build --build-tests 2>&1 | tee "$log" | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" || true
-if grep -E "^/.*/(Sources|Tests)/.*: (warning|error):" "$log" | grep -v "/.build" | sort -u | grep . ; then
-    echo "error: the build printed warnings or errors in Sources/ or Tests/" >&2
-    exit 1
-fi
-if ! grep -q "Build complete" "$log"; then
-    tail -50 "$log" >&2
-    exit 1
-fi
+corsair_build_without_warnings --build-tests
 
 echo "==> code in README.md and the DocC articles is the examples' code"
 bash Scripts/doc-code.sh check
@@ -26,11 +17,13 @@ bash Scripts/examples.sh
 
 echo "==> DocC: Corsair, ShardMap, ZeroMQ (warnings are errors)"
 started=$SECONDS
+log=$(mktemp)
 if ! swift package generate-documentation --target Corsair --target ShardMap --target ZeroMQ --warnings-as-errors > "$log" 2>&1; then
     grep -vE "^\[[0-9]+/[0-9]+\]" "$log" | tail -60 >&2
     echo "error: the documentation did not build without warnings" >&2
     exit 1
 fi
+rm -f "$log"
 echo "documentation built in $((SECONDS - started)) s"
 
 echo "==> swift test"
