@@ -2,21 +2,27 @@
 
 import PackageDescription
 
-// SwiftPM names a path dependency after its folder, not after the `name:` in its manifest: the
-// identity of `.package(path: "../..")` is the last component of the Corsair clone's path ("corsair",
-// "main", or whatever a CI checkout is called), and `.product(package:)` must spell that identity.
-// (SwiftPM drops a ".git" suffix and ignores case). Reading it from this manifest's own path keeps
-// the example building in a clone of any name. With `.package(url:
-// "https://github.com/YOUR-ORG/corsair", from: "0.1.0")` instead, the identity is the URL's last
-// component, and you would write `package: "corsair"`.
+// Where Corsair comes from, and its identity: the name every `.product(name:package:)` spells.
+//
+// In a package of your own, depend on Corsair by URL; the identity is then the URL's last path
+// component without ".git":
+//
+//     let corsair: Package.Dependency = .package(url: "https://github.com/YOUR-ORG/corsair", from: "0.1.0")
+//     let corsairIdentity = "corsair"
+//
+// This example lives inside the Corsair repository and depends on it by path. A path dependency's
+// identity is its folder's name, lowercased and without ".git", never the `name:` in its manifest:
+// "corsair" in a clone called corsair, "main" in one called main, and whatever a CI checkout is
+// called. So the example reads the folder's name from this file's own path.
+let corsair: Package.Dependency = .package(path: "../..")
 let corsairFolder = #filePath.split(separator: "/").dropLast(3).last ?? "corsair"
-let corsair = String(corsairFolder.hasSuffix(".git") ? corsairFolder.dropLast(4) : corsairFolder)
+let corsairIdentity = String(corsairFolder.hasSuffix(".git") ? corsairFolder.dropLast(4) : corsairFolder)
 
 let package = Package(
     name: "KeyValueService",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "../.."),
+        corsair,
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -25,8 +31,8 @@ let package = Package(
         .executableTarget(
             name: "kv-server",
             dependencies: [
-                .product(name: "Corsair", package: corsair),
-                .product(name: "ShardMap", package: corsair),
+                .product(name: "Corsair", package: corsairIdentity),
+                .product(name: "ShardMap", package: corsairIdentity),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -35,8 +41,8 @@ let package = Package(
         .executableTarget(
             name: "kv-client",
             dependencies: [
-                .product(name: "Corsair", package: corsair),
-                .product(name: "ShardMap", package: corsair),
+                .product(name: "Corsair", package: corsairIdentity),
+                .product(name: "ShardMap", package: corsairIdentity),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
