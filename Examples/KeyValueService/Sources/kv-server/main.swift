@@ -5,17 +5,24 @@ import ServiceLifecycle
 import ShardMap
 
 // kv-server CONFIG SHARD-ID: serves one shard of the map in CONFIG until SIGTERM or SIGINT.
-let arguments = CommandLine.arguments.dropFirst()
-guard arguments.count == 2, let path = arguments.first, let shardID = arguments.last else {
-    FileHandle.standardError.write(Data("usage: kv-server CONFIG SHARD-ID\n".utf8))
-    exit(64)
+
+/// Writes one line on standard error and exits.
+func exit(printing line: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("\(line)\n".utf8))
+    exit(status)
 }
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count == 2 else {
+    exit(printing: "usage: kv-server CONFIG SHARD-ID", status: 64)
+}
+let (path, shardID) = (arguments[0], arguments[1])
 let logger = Logger(label: "kv-server")
 do {
     let store = try ShardMapStore(contentsOf: path, logger: logger)
     let map = store.current
     guard let shard = map.shard(id: shardID) else {
-        throw HandlerError("no shard '\(shardID)' in \(path)")
+        exit(printing: "error: no shard '\(shardID)' in \(path)", status: 1)
     }
     // The shard's endpoint and the file's server: settings; requests for other shards are
     // answered "wrong shard".
@@ -36,6 +43,5 @@ do {
     )
     try await group.run()   // SIGTERM: stop reading, finish requests in flight, reply, return
 } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    exit(1)
+    exit(printing: "error: \(error)", status: 1)
 }
