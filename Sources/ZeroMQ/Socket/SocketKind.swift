@@ -2,14 +2,24 @@ import CZeroMQ
 
 /// The ZeroMQ socket types Corsair uses.
 public enum SocketKind: Sendable, Hashable, CustomStringConvertible {
+    /// Sends a request, then must receive its reply before sending again: Corsair's client side.
     case req
+    /// Receives a request, then must send its reply before receiving again.
     case rep
+    /// Sends and receives freely, load-balancing sends across its peers: an asynchronous REQ.
     case dealer
+    /// Prefixes each received message with its sender's routing id and routes each sent message by
+    /// its first frame: Corsair's server side, where many clients fan in.
     case router
+    /// One exclusive peer in each direction, as for a wake-up signal between two threads.
     case pair
+    /// Sends messages round-robin to the PULL sockets connected to it.
     case push
+    /// Receives messages fairly from the PUSH sockets connected to it.
     case pull
+    /// Sends every message to every subscriber whose subscription prefixes it.
     case pub
+    /// Receives the messages of the publishers it connects to that match its subscriptions.
     case sub
 
     var rawValue: Int32 {
@@ -26,6 +36,7 @@ public enum SocketKind: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The type's name as libzmq's documentation writes it, such as `ROUTER`.
     public var description: String {
         switch self {
         case .req: return "REQ"
