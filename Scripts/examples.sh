@@ -51,14 +51,18 @@ free_ports() {
     "$corsair" serve --bind 'tcp://127.0.0.1:*' --bind 'tcp://127.0.0.1:*' --bind 'tcp://127.0.0.1:*' > "$out" 2> "$work/ports.err" &
     local pid=$!
     local deadline=$((SECONDS + 60))
-    while [ "$(grep -c '^listening ' "$out" 2>/dev/null || true)" -lt 3 ]; do
+    local count=0
+    while [ "$count" -lt 3 ]; do
         if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
             kill -KILL "$pid" 2>/dev/null || true
             echo "error: corsair serve did not report three wildcard ports" >&2
-            cat "$work/ports.err" >&2
+            cat "$work/ports.err" >&2 2>/dev/null || true
             return 1
         fi
         sleep 0.1
+        # The background job creates the file, perhaps only after this loop first looks.
+        count=$(grep -cs '^listening ' "$out" || true)
+        count=${count:-0}
     done
     kill -TERM "$pid"
     wait_for_exit "$pid" 30 || { kill -KILL "$pid"; echo "error: corsair serve did not stop on SIGTERM" >&2; return 1; }
