@@ -43,7 +43,7 @@ extension ServeCommand {
                 services: [
                     .init(service: server),
                     // Listed last, so it stops first on shutdown; returning then is expected.
-                    .init(service: ShardMapReloader(store: store, logger: logger), successTerminationBehavior: .ignore),
+                    .init(service: ShardMapReloadService(store: store, logger: logger), successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
