@@ -23,6 +23,8 @@ public struct ServerRequest: Sendable {
     ///
     /// Work past this instant is wasted on this attempt, though its reply is still cached for a retry.
     public var deadline: ContinuousClock.Instant?
+    /// The server's ownership, for ``checkOwnership()``; `nil` on a server without one.
+    var ownership: (any ShardOwnership)?
 
     /// A request; the server makes these, tests may too.
     public init(

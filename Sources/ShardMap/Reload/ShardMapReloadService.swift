@@ -37,7 +37,8 @@ public struct ShardMapReloadService: Service {
 
     /// A service that keeps `store` following its file.
     /// - Parameters:
-    ///   - store: The store; a store without a file makes the service wait for shutdown doing nothing.
+    ///   - store: The store. A store without a file has nothing to watch; SIGHUP then only logs the
+    ///     store's refusal.
     ///   - interval: How often to read the file. Default: 500 ms; a change lands one to two
     ///     intervals after the write (see ``ShardMapStore/watch(interval:)``).
     ///   - reloadsOnHangup: Reload on SIGHUP too. Default: `true`.

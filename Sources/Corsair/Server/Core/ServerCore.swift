@@ -403,7 +403,7 @@ final class ServerCore {
             self.overloaded(envelope: envelope, mode: .corsair(requestID: header.requestID, epoch: epoch))
             return
         }
-        let request = ServerRequest(
+        var request = ServerRequest(
             body: body,
             clientID: header.clientID,
             requestID: header.requestID,
@@ -414,6 +414,7 @@ final class ServerCore {
             isRaw: false,
             deadline: header.remainingDeadline.map { now.advanced(by: $0) }
         )
+        request.ownership = self.configuration.ownership
         self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: header.requestID, epoch: epoch))
     }
 
@@ -572,6 +573,15 @@ final class ServerCore {
                     return (Self.errorContent(error.message, mode: mode), .handlerError)
                 }
             }
+        case .failure(let error as OwnershipMovedError):
+            // The handler found the key moved at the moment of its write: send the client on.
+            guard case .corsair(let requestID, _) = mode else {
+                return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+            }
+            let header = error.endpoint.isEmpty
+                ? ReplyHeader(status: .wrongShard, requestID: requestID, epoch: error.epoch)
+                : ReplyHeader.moved(requestID: requestID, epoch: error.epoch, shardID: error.shardID, endpoint: error.endpoint)
+            return ([header.encode()], header.status)
         case .failure(let error):
             return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
         }
