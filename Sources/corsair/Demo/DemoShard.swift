@@ -32,7 +32,7 @@ final class DemoShard: Sendable {
     /// - Parameter map: The servers' map, which the request log audits every write against.
     init(id: String, configuration: CorsairServer.Configuration, map: ShardMapStore, requestLog: Bool) throws {
         let store = KeyValueHandler()
-        let log = RequestLog(store: store, isEnabled: requestLog, audit: RequestLog.Audit(shardID: id, map: map))
+        let log = RequestLog(store: store, isEnabled: requestLog, audit: WriteAudit(shardID: id, map: map))
         let faults = FaultInjectingHandler(log)
         self.id = id
         self.store = store

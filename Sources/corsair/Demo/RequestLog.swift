@@ -28,12 +28,6 @@ final class RequestLog: RequestHandler {
         var requestID: RequestID
     }
 
-    /// Which shard the log belongs to, and the map its writes are checked against.
-    struct Audit: Sendable {
-        let shardID: String
-        let map: ShardMapStore
-    }
-
     private struct State {
         var replies: [Key: ServerReply] = [:]
         /// Handler calls for a request already executed: retries the replay cache did not catch.
@@ -44,10 +38,10 @@ final class RequestLog: RequestHandler {
 
     let store: KeyValueHandler
     let isEnabled: Bool
-    let audit: Audit
+    let audit: WriteAudit
     private let state = Mutex(State())
 
-    init(store: KeyValueHandler, isEnabled: Bool, audit: Audit) {
+    init(store: KeyValueHandler, isEnabled: Bool, audit: WriteAudit) {
         self.store = store
         self.isEnabled = isEnabled
         self.audit = audit
@@ -59,7 +53,6 @@ final class RequestLog: RequestHandler {
         }
         let key = Key(clientID: clientID, requestID: requestID)
         let command = request.text ?? ""
-        let written = Self.writtenKey(command)
         return try self.state.withLock { (state) throws(OwnershipMovedError) -> ServerReply in
             if let reply = state.replies[key] {
                 state.repeats += 1
@@ -67,24 +60,17 @@ final class RequestLog: RequestHandler {
                     return reply
                 }
             }
-            let owned = written.map { self.audit.map.current.shard(forKey: $0).id == self.audit.shardID } ?? true
-            if written != nil {
+            let owned = self.audit.ownsWrite(command)
+            if owned != nil {
                 try request.checkOwnership()
             }
             let reply = ServerReply(text: self.store.execute(command))
             state.replies[key] = reply
-            if !owned {
+            if owned == false {
                 state.misrouted += 1
             }
             return reply
         }
-    }
-
-    /// The key a write command (`SET`, `INCR`, `DEL`) writes; `nil` for reads and anything else.
-    static func writtenKey(_ command: String) -> Substring? {
-        let words = command.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        guard words.count >= 2, ["SET", "INCR", "DEL"].contains(words[0].uppercased()) else { return nil }
-        return words[1].split(whereSeparator: \.isNewline).first
     }
 
     /// Writes run while the servers' map gave the key to another shard.
