@@ -65,6 +65,9 @@ public struct RequestHeader: Hashable, Sendable {
         self.bodyFrameCount = bodyFrameCount
     }
 
+    /// The bytes of a header before its shard id and routing key.
+    static let fixedSize = WireFormat.requestFixedSize
+
     /// The remaining deadline as it goes on the wire: whole milliseconds, 0 for none.
     public var remainingDeadlineMilliseconds: UInt32 {
         guard let deadline = self.remainingDeadline else { return 0 }

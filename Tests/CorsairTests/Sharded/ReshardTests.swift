@@ -217,3 +217,71 @@ struct ReshardTests {
         }
     }
 }
+
+@Suite("ShardedClient and map reloads")
+struct ShardedClientReloadTests {
+    @Test("a change in the map's retry: section applies to the next request after a reload")
+    func retrySectionFollowsReloads() async throws {
+        // Nothing listens there: each request fails after its policy's attempts.
+        let silent = uniqueIPCEndpoint()
+        let file = MapFile()
+        defer { file.remove() }
+        let retry = { (attempts: Int) in
+            "retry:\n  attempt_timeout: 20ms\n  attempts: \(attempts)\n  deadline: 10s\n  backoff: {initial: 1ms, max: 1ms}\n"
+        }
+        try file.writeSlots(epoch: 1, [("s0", silent, ["0-16383"])], retry: retry(1))
+        let store = try file.store()
+        let client = try ShardedClient(store: store)
+        let first = await #expect(throws: CorsairError.self) {
+            try await client.request(key: "k", body: [Array("GET k".utf8)])
+        }
+        #expect(first?.attempts == 1)
+        // Same epoch, only the retry section changed: accepted, and the next request uses it.
+        try file.writeSlots(epoch: 1, [("s0", silent, ["0-16383"])], retry: retry(3))
+        try store.reload()
+        let second = await #expect(throws: CorsairError.self) {
+            try await client.request(key: "k", body: [Array("GET k".utf8)])
+        }
+        #expect(second?.attempts == 3)
+        await client.shutdown()
+    }
+}
+
+@Suite("ServerRequest.checkOwnership")
+struct CheckOwnershipTests {
+    @Test("a handler whose key moves away before its write is fenced: the client is answered moved and follows")
+    func fencedWrite() async throws {
+        let (s0, s1) = (uniqueIPCEndpoint(), uniqueIPCEndpoint())
+        let file = MapFile()
+        defer { file.remove() }
+        try ReshardTests.writeScenario(file, epoch: 1, s0: s0, s1: s1)
+        let before = try file.store().current
+        try ReshardTests.writeScenario(file, epoch: 2, s0: s0, s1: s1)
+        let after = try file.store().current
+        let serverStore = ShardMapStore(map: before, logger: Logger(label: "test"))
+        let writes = Tally()
+        // s0's handler: the reshard lands between admission and the write.
+        var configuration = serverConfiguration()
+        configuration.endpoints = [s0]
+        configuration.ownership = ShardMapOwnership(store: serverStore, shardID: "s0")
+        let fencing = ClosureRequestHandler { request in
+            try serverStore.update(to: after)
+            try request.checkOwnership()
+            writes.increment()
+            return ServerReply(text: "written on s0")
+        }
+        let moving = try CorsairServer(configuration: configuration, handler: fencing)
+        let runningS0 = Task { try await moving.run() }
+        let others = try ShardServers([("s1", s1)]) { ShardMapOwnership(store: serverStore, shardID: $0) }
+        let client = try ShardedClient(store: ShardMapStore(map: before, logger: Logger(label: "test")))
+        let reply = try await client.request(key: "k-161", body: [Array("SET k-161 v".utf8)], options: RequestOptions(retry: ReshardTests.patient))
+        #expect(reply.bytes == Array("OK".utf8))
+        #expect(writes.count == 0)
+        #expect(others.stores["s1"]?.execute("GET k-161") == "v")
+        #expect(moving.statistics.replies(.moved) == 1)
+        await client.shutdown()
+        await others.stop()
+        runningS0.cancel()
+        _ = try? await runningS0.value
+    }
+}
