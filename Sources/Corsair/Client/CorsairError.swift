@@ -11,8 +11,8 @@ import ShardMap
 /// ```swift
 /// do {
 ///     let reply = try await client.request(payload)
-/// } catch let error as CorsairError where error.code == .wrongShard {
-///     // refresh the shard map from error.ownerEndpoint / error.serverEpoch and try again
+/// } catch let error as CorsairError where error.code == .moved {
+///     // error.ownerShardID at error.ownerEndpoint owns the key under error.serverEpoch
 /// }
 /// ```
 public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -57,7 +57,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let retryBudgetExhausted = Code(.retryBudgetExhausted)
         /// The server said it was overloaded, and its retry-after could not be honoured within the deadline.
         public static let overloaded = Code(.overloaded)
-        /// The server does not own the request's shard.
+        /// A shard-level request named a shard the server's map does not list.
         public static let wrongShard = Code(.wrongShard)
         /// The server received the request after its deadline and did not run it.
         public static let deadlineExpiredOnServer = Code(.deadlineExpiredOnServer)
@@ -430,7 +430,7 @@ extension CorsairError {
             line = "overloaded:" + (at.isEmpty ? " server" : at)
             line += self.retryAfter.map { " asked to retry after \(DurationText.format($0))" } ?? " asked to back off"
         case .wrongShard:
-            line = "wrong shard:" + (at.isEmpty ? " server" : at) + " does not own the key"
+            line = "wrong shard:" + (at.isEmpty ? " server" : at) + " does not know the shard"
             line += self.ownerEndpoint.map { "; owner \($0)" } ?? ""
             line += self.serverEpoch.map { "; server epoch \($0)" } ?? ""
         case .moved:
