@@ -1,8 +1,10 @@
 import Corsair
+import Foundation
 import Logging
 import ShardMap
 import Synchronization
 import Testing
+import ZeroMQ
 
 /// Resharding through real sockets in one process: servers decide ownership by key under their own
 /// map, and a `ShardedClient` on an older map follows their moved answers.
@@ -283,5 +285,60 @@ struct CheckOwnershipTests {
         await others.stop()
         runningS0.cancel()
         _ = try? await runningS0.value
+    }
+}
+
+@Suite("Redirects under CURVE", .enabled(if: ZMQ.has("curve")))
+struct CurveRedirectTests {
+    @Test("a redirect goes only to a shard whose server key the client's map gives")
+    func followsOnlyKnownKeys() async throws {
+        let (a, b) = (uniqueIPCEndpoint(), uniqueIPCEndpoint())
+        let (keysA, keysB) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        let file = MapFile()
+        defer { file.remove() }
+        func write(bKey: Bool) throws {
+            let keyB = bKey ? ", server_public_key: \"\(keysB.publicKey.z85)\"" : ""
+            let text = """
+                cluster: curve
+                epoch: \(bKey ? 2 : 1)
+                routing: {strategy: slots, slots: 16384}
+                shards:
+                  - {id: a, endpoint: "\(a)", slots: ["0-8191"], server_public_key: "\(keysA.publicKey.z85)"}
+                  - {id: b, endpoint: "\(b)", slots: ["8192-16383"]\(keyB)}
+
+                """
+            try text.write(toFile: file.path, atomically: true, encoding: .utf8)
+        }
+        try write(bKey: false)
+        let store = try file.store()
+        let onA = key(on: "a", in: store.current)
+        var configurationA = serverConfiguration()
+        configurationA.endpoints = [a]
+        configurationA.curve = CurveServerSecurity(secretKey: keysA.secretKey)
+        configurationA.ownership = ReshardTests.AlwaysMoved(shardID: "b", endpoint: b)
+        let serverA = try CorsairServer(configuration: configurationA, handler: KeyValueHandler())
+        var configurationB = serverConfiguration()
+        configurationB.endpoints = [b]
+        configurationB.curve = CurveServerSecurity(secretKey: keysB.secretKey)
+        let serverB = try CorsairServer(configuration: configurationB, handler: KeyValueHandler())
+        let tasks = [Task { try await serverA.run() }, Task { try await serverB.run() }]
+        let client = try ShardedClient(store: store)
+
+        // The map gives no key for b, even after a reload: not followed.
+        let refused = await #expect(throws: CorsairError.self) {
+            try await client.request(key: onA, body: [Array("SET \(onA) v".utf8)], options: RequestOptions(retry: ReshardTests.patient))
+        }
+        #expect(refused?.code == .invalidRedirect)
+        #expect(refused?.message.contains("CURVE") == true, "\(String(describing: refused))")
+
+        // Once the file gives b's key, the reload the redirect waits for teaches it, and it is followed.
+        try write(bKey: true)
+        let reply = try await client.request(key: onA, body: [Array("SET \(onA) v".utf8)], options: RequestOptions(retry: ReshardTests.patient))
+        #expect(reply.bytes == Array("OK".utf8))
+        await client.shutdown()
+        for task in tasks {
+            task.cancel()
+            _ = try? await task.value
+        }
     }
 }

@@ -160,10 +160,10 @@ public final class ShardedClient: Sendable {
             sendOptions.retry = try Self.remaining(policy, since: start, endpoint: destination.endpoint.address)
             do {
                 let reply = try await self.engine.request(body, to: destination.endpoint, options: sendOptions)
-                self.notice(serverEpoch: reply.serverEpoch)
+                self.notice(serverEpoch: reply.serverEpoch, requestEpoch: destination.epoch)
                 return reply
             } catch {
-                self.notice(serverEpoch: error.serverEpoch ?? 0)
+                self.notice(serverEpoch: error.serverEpoch ?? 0, requestEpoch: destination.epoch)
                 guard error.code == .moved else { throw error }
                 redirects += 1
                 guard redirects <= self.maxRedirects else {
@@ -241,8 +241,9 @@ public final class ShardedClient: Sendable {
 
     /// Starts a background reload when a server reports a newer epoch than the store's map, unless
     /// one for that epoch started within ``reloadInterval``.
-    private func notice(serverEpoch: UInt64) {
-        guard serverEpoch > self.store.current.epoch else { return }
+    private func notice(serverEpoch: UInt64, requestEpoch: UInt64) {
+        // Nearly every reply carries the epoch the request did: no need to look at the store.
+        guard serverEpoch > requestEpoch, serverEpoch > self.store.current.epoch else { return }
         let now = ContinuousClock.now
         let starts = self.lastReload.withLock { last -> Bool in
             if let last, last.epoch >= serverEpoch, last.at.duration(to: now) < Self.reloadInterval {
