@@ -8,28 +8,19 @@ import Testing
 @Suite("ShardMapOwnership")
 struct ShardMapOwnershipTests {
     /// Three shards over 300 slots: s0 0-99, s1 100-199, s2 200-299 (CRC-16, hash tags on).
-    static let slots = try! ShardMap(ClusterConfig(
-        cluster: "test",
-        epoch: 4,
-        routing: .slots(count: 300),
-        shards: [
-            ShardInfo(id: "s0", endpoint: "tcp://127.0.0.1:7001", slots: [0...99]),
-            ShardInfo(id: "s1", endpoint: "tcp://127.0.0.1:7002", slots: [100...199]),
-            ShardInfo(id: "s2", endpoint: "tcp://127.0.0.1:7003", slots: [200...299]),
-        ]
-    ))
+    static let slots = Self.threeShards(epoch: 4, s1Endpoint: "tcp://127.0.0.1:7002")
 
     /// The same slots with s1 moved to another machine (epoch 5).
-    static let slotsS1Moved = try! ShardMap(ClusterConfig(
-        cluster: "test",
-        epoch: 5,
-        routing: .slots(count: 300),
-        shards: [
+    static let slotsS1Moved = Self.threeShards(epoch: 5, s1Endpoint: "tcp://10.0.0.9:7002")
+
+    static func threeShards(epoch: UInt64, s1Endpoint: String) -> ShardMap {
+        let shards = [
             ShardInfo(id: "s0", endpoint: "tcp://127.0.0.1:7001", slots: [0...99]),
-            ShardInfo(id: "s1", endpoint: "tcp://10.0.0.9:7002", slots: [100...199]),
+            ShardInfo(id: "s1", endpoint: s1Endpoint, slots: [100...199]),
             ShardInfo(id: "s2", endpoint: "tcp://127.0.0.1:7003", slots: [200...299]),
         ]
-    ))
+        return try! ShardMap(ClusterConfig(cluster: "test", epoch: epoch, routing: .slots(count: 300), shards: shards))
+    }
 
     /// A jump map of `count` shards j0 ... j(count-1), epoch `count`.
     static func jump(_ count: Int) -> ShardMap {

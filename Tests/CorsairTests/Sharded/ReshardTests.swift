@@ -21,16 +21,37 @@ struct ReshardTests {
         }
     }
 
+    /// The scenario's two servers, deciding from a store over the servers' file, and a client store
+    /// over a file of its own.
+    struct Scenario {
+        let s0 = uniqueIPCEndpoint()
+        let s1 = uniqueIPCEndpoint()
+        let serverFile = MapFile()
+        let clientFile = MapFile()
+        let serverStore: ShardMapStore
+        let clientStore: ShardMapStore
+        let servers: ShardServers
+
+        init(serverEpoch: UInt64, clientEpoch: UInt64) throws {
+            try ReshardTests.writeScenario(self.serverFile, epoch: serverEpoch, s0: self.s0, s1: self.s1)
+            try ReshardTests.writeScenario(self.clientFile, epoch: clientEpoch, s0: self.s0, s1: self.s1)
+            let serverStore = try self.serverFile.store()
+            self.serverStore = serverStore
+            self.servers = try ShardServers([("s0", self.s0), ("s1", self.s1)]) { ShardMapOwnership(store: serverStore, shardID: $0) }
+            self.clientStore = try self.clientFile.store()
+        }
+
+        func remove() {
+            self.serverFile.remove()
+            self.clientFile.remove()
+        }
+    }
+
     @Test("a stale client's SET k-161 lands on s1, the new owner, and s0 never runs it")
     func staleClientWriteLandsOnNewOwner() async throws {
-        let (s0, s1) = (uniqueIPCEndpoint(), uniqueIPCEndpoint())
-        let serverFile = MapFile(), clientFile = MapFile()
-        defer { serverFile.remove(); clientFile.remove() }
-        try Self.writeScenario(serverFile, epoch: 2, s0: s0, s1: s1)
-        try Self.writeScenario(clientFile, epoch: 1, s0: s0, s1: s1)
-        let serverStore = try serverFile.store()
-        let servers = try ShardServers([("s0", s0), ("s1", s1)]) { ShardMapOwnership(store: serverStore, shardID: $0) }
-        let clientStore = try clientFile.store()
+        let scenario = try Scenario(serverEpoch: 2, clientEpoch: 1)
+        defer { scenario.remove() }
+        let (servers, clientStore) = (scenario.servers, scenario.clientStore)
         #expect(clientStore.current.shard(forKey: "k-161").id == "s0")
         let client = try ShardedClient(store: clientStore)
         let events = EventLog()
@@ -52,17 +73,12 @@ struct ReshardTests {
 
     @Test("a burst of 1,000 stale-client requests causes exactly one client reload")
     func burstReloadsOnce() async throws {
-        let (s0, s1) = (uniqueIPCEndpoint(), uniqueIPCEndpoint())
-        let serverFile = MapFile(), clientFile = MapFile()
-        defer { serverFile.remove(); clientFile.remove() }
-        try Self.writeScenario(serverFile, epoch: 2, s0: s0, s1: s1)
-        try Self.writeScenario(clientFile, epoch: 1, s0: s0, s1: s1)
-        let serverStore = try serverFile.store()
-        let servers = try ShardServers([("s0", s0), ("s1", s1)]) { ShardMapOwnership(store: serverStore, shardID: $0) }
-        let clientStore = try clientFile.store()
+        let scenario = try Scenario(serverEpoch: 2, clientEpoch: 1)
+        defer { scenario.remove() }
+        let (servers, serverStore, clientStore) = (scenario.servers, scenario.serverStore, scenario.clientStore)
         // The client's file catches up after the client loaded it: the first newer epoch it hears of
         // makes it reload, once, however many replies tell it.
-        try Self.writeScenario(clientFile, epoch: 2, s0: s0, s1: s1)
+        try Self.writeScenario(scenario.clientFile, epoch: 2, s0: scenario.s0, s1: scenario.s1)
         let client = try ShardedClient(store: clientStore)
         let moved = (0..<100_000).lazy.map { "k-\($0)" }.filter { (clientStore.current.slot(forKey: $0) ?? 100) < 100 }
         let keys = Array(moved.prefix(50)) + (0..<950).map { "k-\($0)" }

@@ -456,16 +456,7 @@ final class EngineCore {
         case .ok:
             self.succeed(call, body: body, serverEpoch: header.epoch)
         case .overloaded:
-            self.metrics.pushbacks.increment()
-            self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: header.retryAfter))
-            if call.policy.mode == .recreate {
-                self.detachSocket(from: call, healthy: true)
-            }
-            self.attemptFailed(
-                call,
-                reason: "server overloaded, retry after \(self.describe(header.retryAfter))",
-                retryAfter: header.retryAfter
-            )
+            self.pushedBack(call, retryAfter: header.retryAfter, reason: "server overloaded")
         case .moved:
             self.detachSocket(from: call, healthy: true)
             let target = header.movedTarget
@@ -477,17 +468,7 @@ final class EngineCore {
                 serverEpoch: header.epoch
             ))
         case .serverMapOlder:
-            self.metrics.pushbacks.increment()
-            self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: header.retryAfter))
-            if call.policy.mode == .recreate {
-                self.detachSocket(from: call, healthy: true)
-            }
-            self.attemptFailed(
-                call,
-                reason: "server map older (epoch \(header.epoch)), retry after \(self.describe(header.retryAfter))",
-                retryAfter: header.retryAfter,
-                olderServerEpoch: header.epoch
-            )
+            self.pushedBack(call, retryAfter: header.retryAfter, reason: "server map older (epoch \(header.epoch))", olderServerEpoch: header.epoch)
         case .wrongShard:
             self.detachSocket(from: call, healthy: true)
             self.fail(call, .wrongShard(
@@ -506,6 +487,22 @@ final class EngineCore {
             self.detachSocket(from: call, healthy: true)
             self.fail(call, .badRequest(attempts: call.attempt, endpoint: call.endpoint.address, message: header.detail))
         }
+    }
+
+    /// The server asked for a retry after `retryAfter`: it is overloaded, or its map is older than
+    /// the request's (then `olderServerEpoch` is its epoch).
+    private func pushedBack(_ call: PendingCall, retryAfter: Duration, reason: String, olderServerEpoch: UInt64? = nil) {
+        self.metrics.pushbacks.increment()
+        self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: retryAfter))
+        if call.policy.mode == .recreate {
+            self.detachSocket(from: call, healthy: true)
+        }
+        self.attemptFailed(
+            call,
+            reason: "\(reason), retry after \(self.describe(retryAfter))",
+            retryAfter: retryAfter,
+            olderServerEpoch: olderServerEpoch
+        )
     }
 
     private func resendAfterStaleReply(_ call: PendingCall, on socket: ClientSocket) {
