@@ -196,6 +196,52 @@ struct ReshardTests {
         }
     }
 
+    @Test("thousands of stale-client requests answered under a newer epoch make the client read its file once", .timeLimit(.minutes(3)))
+    func staleBurstReloadsOnce() async throws {
+        let scratch = try ScratchDirectory()
+        let ids = ["s0", "s1", "s2"]
+        let before = Self.slotMap(scratch, epoch: 1, [("s0", ["0-5460"]), ("s1", ["5461-10922"]), ("s2", ["10923-16383"])])
+        let after = Self.slotMap(scratch, epoch: 2, [("s0", ["2731-5460"]), ("s1", ["0-2730", "5461-10922"]), ("s2", ["10923-16383"])])
+        let servers = try scratch.write("servers.yaml", before)
+        let client = try scratch.write("client.yaml", before)
+        var processes: [ChildProcess] = []
+        for id in ids {
+            processes.append(try await Self.serve(servers, shard: id))
+        }
+        defer { for server in processes where server.isRunning { server.signal(SIGKILL) } }
+        let load = try ChildProcess(
+            "corsair",
+            ["load", "--config", client, "--requests", "8000", "--concurrency", "16", "--keys", "50", "--op", "incr", "--json"],
+            environment: ["CORSAIR_LOG_LEVEL": "debug"]
+        )
+        defer { if load.isRunning { load.signal(SIGKILL) } }
+        try await Self.waitForProgress(config: servers, shards: ids)
+        // The client's file has the new map already, but nothing tells the client until a server
+        // answers under epoch 2; then every reply says so, and the client reads its file once.
+        try scratch.write("client.yaml", after)
+        try scratch.write("servers.yaml", after)
+        for server in processes {
+            #expect(await Self.reload(server, toEpoch: 2), "\(server.stderr)")
+        }
+        let runningAfterSwitch = load.isRunning
+        let summary = try await Self.summary(load)
+        #expect(summary["lost"] as? Int == 0, "\(summary)")
+        #expect(summary["failed"] as? Int == 0, "\(summary)")
+        let reads = load.stderr.components(separatedBy: "reading the shard map file").count - 1
+        if runningAfterSwitch {
+            #expect(reads == 1, "\(reads) reads of the client's file")
+        }
+        var statistics: [[String: Any]] = []
+        for server in processes {
+            statistics.append(try await Self.stop(server))
+        }
+        #expect(statistics.allSatisfy { $0["misrouted_writes"] as? Int == 0 }, "\(statistics)")
+        // Stale requests reached the old owner after the switch and were sent on.
+        if runningAfterSwitch {
+            #expect(Self.replies(statistics[0], "moved") > 0, "\(statistics[0])")
+        }
+    }
+
     @Test("a jump map gains a fifth shard under a stale client: the moved keys go to it, nothing misrouted", .timeLimit(.minutes(3)))
     func jumpGainsAShard() async throws {
         let scratch = try ScratchDirectory()

@@ -110,6 +110,7 @@ public final class ShardMapStore: Sendable {
             throw ShardMapError(.unreadableFile, "this shard-map store has no file to reload")
         }
         self.state.withLock { $0.fileReloads += 1 }
+        self.logger.debug("reading the shard map file", metadata: ["file": "\(path)"])
         let bytes: [UInt8]
         do {
             bytes = try ConfigFile.read(path)
