@@ -35,12 +35,14 @@ let package = Package(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
         ),
-        // Config model, hashing, validation and reload. No ZeroMQ.
+        // Config model, hashing, validation and reload (with the reload Service). No ZeroMQ.
         .target(
             name: "ShardMap",
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Protocol, client engine, sharded client, server.

@@ -11,8 +11,8 @@ import ShardMap
 /// ```swift
 /// do {
 ///     let reply = try await client.request(payload)
-/// } catch let error as CorsairError where error.code == .wrongShard {
-///     // refresh the shard map from error.ownerEndpoint / error.serverEpoch and try again
+/// } catch let error as CorsairError where error.code == .moved {
+///     // error.ownerShardID at error.ownerEndpoint owns the key under error.serverEpoch
 /// }
 /// ```
 public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -35,6 +35,10 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
             case invalidEndpoint
             case socketError
             case invalidConfiguration
+            case moved
+            case serverMapOlder
+            case redirectLoop
+            case invalidRedirect
         }
 
         private let base: Base
@@ -53,7 +57,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let retryBudgetExhausted = Code(.retryBudgetExhausted)
         /// The server said it was overloaded, and its retry-after could not be honoured within the deadline.
         public static let overloaded = Code(.overloaded)
-        /// The server does not own the request's shard.
+        /// A shard-level request named a shard the server's map does not list.
         public static let wrongShard = Code(.wrongShard)
         /// The server received the request after its deadline and did not run it.
         public static let deadlineExpiredOnServer = Code(.deadlineExpiredOnServer)
@@ -75,6 +79,20 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let socketError = Code(.socketError)
         /// The engine's or a request's settings are not valid.
         public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// Another shard owns the request's key under the server's map: ``ownerShardID`` at
+        /// ``ownerEndpoint``, under ``serverEpoch``. A ``ShardedClient`` follows it; a plain engine
+        /// request fails with it.
+        public static let moved = Code(.moved)
+        /// The request's shard-map epoch is newer than the server's, even after the server reloaded,
+        /// and the retries ran out.
+        public static let serverMapOlder = Code(.serverMapOlder)
+        /// A request was moved more times than ``ShardedClient/maxRedirects`` allows: servers disagree
+        /// about who owns the key.
+        public static let redirectLoop = Code(.redirectLoop)
+        /// A moved reply could not be followed: it named a shard the client's map does not list even
+        /// after a reload, an endpoint that is not one, or (with CURVE) a shard whose server key the
+        /// client's map does not give.
+        public static let invalidRedirect = Code(.invalidRedirect)
 
         public var description: String {
             switch self.base {
@@ -94,6 +112,10 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
             case .invalidEndpoint: return "invalid endpoint"
             case .socketError: return "socket error"
             case .invalidConfiguration: return "invalid configuration"
+            case .moved: return "moved"
+            case .serverMapOlder: return "server map older"
+            case .redirectLoop: return "redirect loop"
+            case .invalidRedirect: return "invalid redirect"
             }
         }
     }
@@ -108,9 +130,12 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The description of the error underneath, such as a `ZMQError` from the ZeroMQ module, if any.
     public var underlyingDescription: String?
-    /// For ``Code/wrongShard``: the endpoint the server says owns the shard, if it said.
+    /// For ``Code/moved``: the endpoint of the shard the server says owns the key.
     public var ownerEndpoint: String?
-    /// For ``Code/wrongShard``: the server's shard-map epoch, if it has a map.
+    /// For ``Code/moved``: the id of the shard the server says owns the key.
+    public var ownerShardID: String?
+    /// For ``Code/moved``, ``Code/wrongShard`` and ``Code/serverMapOlder``: the server's shard-map
+    /// epoch, if it has a map.
     public var serverEpoch: UInt64?
     /// For ``Code/overloaded``: how long the server asked the client to wait, if it said.
     public var retryAfter: Duration?
@@ -123,6 +148,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         message: String = "",
         underlyingDescription: String? = nil,
         ownerEndpoint: String? = nil,
+        ownerShardID: String? = nil,
         serverEpoch: UInt64? = nil,
         retryAfter: Duration? = nil
     ) {
@@ -132,6 +158,7 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         self.message = message
         self.underlyingDescription = underlyingDescription
         self.ownerEndpoint = ownerEndpoint
+        self.ownerShardID = ownerShardID
         self.serverEpoch = serverEpoch
         self.retryAfter = retryAfter
     }
@@ -331,6 +358,46 @@ extension CorsairError {
 }
 
 extension CorsairError {
+    /// Another shard owns the request's key under the server's map of `serverEpoch`.
+    ///
+    /// - Parameters:
+    ///   - attempts: How many attempts were sent.
+    ///   - endpoint: The endpoint that answered.
+    ///   - ownerShardID: The owner's shard id, `nil` when the reply's detail could not be read.
+    ///   - ownerEndpoint: The owner's endpoint, `nil` when the reply's detail could not be read.
+    ///   - serverEpoch: The server's shard-map epoch.
+    public static func moved(
+        attempts: Int,
+        endpoint: String?,
+        ownerShardID: String?,
+        ownerEndpoint: String?,
+        serverEpoch: UInt64
+    ) -> CorsairError {
+        CorsairError(
+            code: .moved,
+            attempts: attempts,
+            endpoint: endpoint,
+            ownerEndpoint: ownerEndpoint,
+            ownerShardID: ownerShardID,
+            serverEpoch: serverEpoch
+        )
+    }
+
+    /// The server's map stayed older than the request's through every retry.
+    public static func serverMapOlder(attempts: Int, endpoint: String?, serverEpoch: UInt64?, message: String = "") -> CorsairError {
+        CorsairError(code: .serverMapOlder, attempts: attempts, endpoint: endpoint, message: message, serverEpoch: serverEpoch)
+    }
+
+    /// The request was moved more than `redirects` times.
+    public static func redirectLoop(redirects: Int, endpoint: String?, message: String) -> CorsairError {
+        CorsairError(code: .redirectLoop, attempts: redirects, endpoint: endpoint, message: message)
+    }
+
+    /// A moved reply could not be followed; `message` says why.
+    public static func invalidRedirect(endpoint: String?, ownerShardID: String?, ownerEndpoint: String?, message: String) -> CorsairError {
+        CorsairError(code: .invalidRedirect, endpoint: endpoint, message: message, ownerEndpoint: ownerEndpoint, ownerShardID: ownerShardID)
+    }
+
     /// The engine's or a request's settings are not valid.
     public static func invalidConfiguration(message: String) -> CorsairError {
         CorsairError(code: .invalidConfiguration, message: message)
@@ -363,9 +430,22 @@ extension CorsairError {
             line = "overloaded:" + (at.isEmpty ? " server" : at)
             line += self.retryAfter.map { " asked to retry after \(DurationText.format($0))" } ?? " asked to back off"
         case .wrongShard:
-            line = "wrong shard:" + (at.isEmpty ? " server" : at) + " does not own the key"
+            line = "wrong shard:" + (at.isEmpty ? " server" : at) + " does not know the shard"
             line += self.ownerEndpoint.map { "; owner \($0)" } ?? ""
             line += self.serverEpoch.map { "; server epoch \($0)" } ?? ""
+        case .moved:
+            line = "moved:" + (at.isEmpty ? " server" : at) + " says"
+            line += " shard \(self.ownerShardID ?? "?") at \(self.ownerEndpoint ?? "?") owns the key"
+            line += self.serverEpoch.map { " under epoch \($0)" } ?? ""
+        case .serverMapOlder:
+            line = "server map older:" + (at.isEmpty ? " server" : at)
+            line += self.serverEpoch.map { " is at epoch \($0)" } ?? ""
+            line += " after \(Self.attemptsPhrase(self.attempts))"
+        case .redirectLoop:
+            line = "redirect loop after \(self.attempts) redirects" + (self.endpoint.map { ", last from \($0)" } ?? "")
+        case .invalidRedirect:
+            line = "invalid redirect" + (self.endpoint.map { " from \($0)" } ?? "")
+            line += " to shard \(self.ownerShardID ?? "?") at \(self.ownerEndpoint ?? "?")"
         case .deadlineExpiredOnServer:
             line = "deadline expired on server" + at
         case .handlerError:

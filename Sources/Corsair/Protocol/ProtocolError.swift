@@ -28,6 +28,8 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
             case missingDelimiter
             case shardIDTooLong
             case tooManyFrames
+            case obsoleteVersion
+            case routingKeyTooLong
         }
 
         private let base: Base
@@ -62,6 +64,11 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let shardIDTooLong = Code(.shardIDTooLong)
         /// Encoding only: more than 65,535 body frames.
         public static let tooManyFrames = Code(.tooManyFrames)
+        /// A request header of protocol version 1, which carries no routing key; a server answers it
+        /// "bad request" in version 1's reply layout, so the old client fails at once.
+        public static let obsoleteVersion = Code(.obsoleteVersion)
+        /// Encoding only: a routing key longer than 65,535 bytes.
+        public static let routingKeyTooLong = Code(.routingKeyTooLong)
 
         public var description: String {
             switch self.base {
@@ -78,6 +85,8 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
             case .missingDelimiter: return "missing delimiter"
             case .shardIDTooLong: return "shard id too long"
             case .tooManyFrames: return "too many frames"
+            case .obsoleteVersion: return "obsolete version"
+            case .routingKeyTooLong: return "routing key too long"
             }
         }
     }

@@ -1,6 +1,7 @@
 /// The first frame of every Corsair reply: what the server did, for which request, and why.
 ///
-/// The layout is fixed by protocol version 1 (32 bytes plus the detail); see docs/PROTOCOL.md.
+/// The layout is the same in protocol versions 1 and 2 (32 bytes plus the detail); version 2 adds the
+/// statuses ``ReplyStatus/moved`` and ``ReplyStatus/serverMapOlder``. See docs/PROTOCOL.md.
 ///
 /// ```swift
 /// let header = ReplyHeader(status: .overloaded, requestID: 7, retryAfter: .milliseconds(50))
@@ -17,8 +18,8 @@ public struct ReplyHeader: Hashable, Sendable {
     ///
     /// Sent as whole milliseconds, rounded up and capped at `UInt32.max` ms; zero or negative is sent as 0.
     public var retryAfter: Duration
-    /// The owner's endpoint for ``ReplyStatus/wrongShard``; the message for handler errors, bad requests
-    /// and expired deadlines; usually empty otherwise.
+    /// The owner's shard id and endpoint for ``ReplyStatus/moved``; the message for handler errors, bad
+    /// requests and expired deadlines; usually empty otherwise.
     ///
     /// At most 65,535 UTF-8 bytes go on the wire: a longer detail is cut at the last whole character
     /// that fits, never inside one.
@@ -81,8 +82,16 @@ public struct ReplyHeader: Hashable, Sendable {
         self.encode(into: &out, detailLength: self.encodedDetailLength)
     }
 
-    private func encode(into out: inout [UInt8], detailLength: Int) {
-        WireFormat.appendPreamble(type: WireFormat.replyType, to: &out)
+    /// The header in protocol version 1's layout, for answering a version-1 request that the server
+    /// refuses: the old client can read it and fail at once instead of timing out.
+    func encodeForObsoleteVersion() -> [UInt8] {
+        var out: [UInt8] = []
+        self.encode(into: &out, detailLength: self.encodedDetailLength, version: WireFormat.obsoleteVersion)
+        return out
+    }
+
+    private func encode(into out: inout [UInt8], detailLength: Int, version: UInt8 = WireFormat.version) {
+        WireFormat.appendPreamble(type: WireFormat.replyType, version: version, to: &out)
         out.appendBigEndian(self.bodyFrameCount)
         out.append(self.status.rawValue)
         out.append(0)
@@ -161,5 +170,24 @@ public struct ReplyHeader: Hashable, Sendable {
             detail: detail,
             bodyFrameCount: bytes.readBigEndian(at: 6, as: UInt16.self)
         )
+    }
+}
+
+extension ReplyHeader {
+    /// A ``ReplyStatus/moved`` reply: `shardID` owns the request under the map of `epoch`, at `endpoint`.
+    ///
+    /// The detail is the shard id, one space, and the endpoint; neither may contain a space (shard ids
+    /// and endpoints that a shard map accepts never do).
+    public static func moved(requestID: RequestID, epoch: UInt64, shardID: String, endpoint: String) -> ReplyHeader {
+        ReplyHeader(status: .moved, requestID: requestID, epoch: epoch, detail: shardID + " " + endpoint)
+    }
+
+    /// The shard id and endpoint a ``ReplyStatus/moved`` reply names; `nil` when the status is another
+    /// or the detail is not two words separated by one space.
+    public var movedTarget: (shardID: String, endpoint: String)? {
+        guard self.status == .moved else { return nil }
+        let parts = self.detail.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
     }
 }

@@ -1,9 +1,14 @@
 /// The first frame of every Corsair request: who sends it, which attempt it is and where it should go.
 ///
-/// The layout is fixed by protocol version 1 (47 bytes plus the shard id); see docs/PROTOCOL.md.
+/// The layout is fixed by protocol version 2 (50 bytes plus the shard id and the routing key); see
+/// docs/PROTOCOL.md.
+///
+/// A keyed request carries its ``routingKey``: the server applies its own current map's routing to
+/// it, so ownership is decided from the key, never from the ``shardID`` label. A request without a
+/// key but with a shard id is shard-level (`request(shard:)`): the label is the target.
 ///
 /// ```swift
-/// var header = RequestHeader(clientID: id, requestID: 7, remainingDeadline: .seconds(2), shardID: "users-3")
+/// var header = RequestHeader(clientID: id, requestID: 7, remainingDeadline: .seconds(2), routingKey: Array("user:42".utf8))
 /// let frame = try header.encode()
 /// let decoded = try RequestHeader.decode(frame)
 /// ```
@@ -24,15 +29,22 @@ public struct RequestHeader: Hashable, Sendable {
     public var epoch: UInt64
     /// The shard the client believes the request belongs to, or `nil` for none.
     ///
-    /// At most 255 UTF-8 bytes; ``encode()`` throws ``ProtocolError/Code/shardIDTooLong`` otherwise. An
-    /// empty string is sent as "no shard" and decodes as `nil`.
+    /// For a keyed request it is informational (logs, handlers); the server decides from the key. At most
+    /// 255 UTF-8 bytes; ``encode()`` throws ``ProtocolError/Code/shardIDTooLong`` otherwise. An empty
+    /// string is sent as "no shard" and decodes as `nil`.
     public var shardID: String?
+    /// The key the request is routed by, as bytes (a `String` key's UTF-8), or `nil` for a keyless request.
+    ///
+    /// An empty key is a key (it hashes like any other). At most 65,535 bytes; ``encode()`` throws
+    /// ``ProtocolError/Code/routingKeyTooLong`` otherwise.
+    public var routingKey: [UInt8]?
     /// How many body frames follow this header.
     ///
     /// ``RequestMessage/encode(header:body:)`` sets this from the body it is given.
     public var bodyFrameCount: UInt16
 
-    /// A request header. The defaults describe a first attempt with no deadline, no shard map and no body.
+    /// A request header. The defaults describe a first attempt with no deadline, no shard map, no key
+    /// and no body.
     public init(
         clientID: ClientID,
         requestID: RequestID,
@@ -40,6 +52,7 @@ public struct RequestHeader: Hashable, Sendable {
         remainingDeadline: Duration? = nil,
         epoch: UInt64 = 0,
         shardID: String? = nil,
+        routingKey: [UInt8]? = nil,
         bodyFrameCount: UInt16 = 0
     ) {
         self.clientID = clientID
@@ -48,8 +61,12 @@ public struct RequestHeader: Hashable, Sendable {
         self.remainingDeadline = remainingDeadline
         self.epoch = epoch
         self.shardID = shardID
+        self.routingKey = routingKey
         self.bodyFrameCount = bodyFrameCount
     }
+
+    /// The bytes of a header before its shard id and routing key.
+    static let fixedSize = WireFormat.requestFixedSize
 
     /// The remaining deadline as it goes on the wire: whole milliseconds, 0 for none.
     public var remainingDeadlineMilliseconds: UInt32 {
@@ -59,24 +76,39 @@ public struct RequestHeader: Hashable, Sendable {
 
     /// The header as one frame.
     ///
-    /// - Throws: ``ProtocolError/Code/shardIDTooLong`` when the shard id is over 255 UTF-8 bytes.
+    /// - Throws: ``ProtocolError/Code/shardIDTooLong`` when the shard id is over 255 UTF-8 bytes;
+    ///   ``ProtocolError/Code/routingKeyTooLong`` when the key is over 65,535 bytes.
     public func encode() throws(ProtocolError) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(WireFormat.requestFixedSize + (self.shardID?.utf8.count ?? 0))
+        out.reserveCapacity(WireFormat.requestFixedSize + (self.shardID?.utf8.count ?? 0) + (self.routingKey?.count ?? 0))
         try self.encode(into: &out)
         return out
     }
 
     /// Appends the header's bytes to `out`.
     ///
-    /// - Throws: ``ProtocolError/Code/shardIDTooLong`` when the shard id is over 255 UTF-8 bytes; `out`
-    ///   is then left unchanged.
+    /// - Throws: ``ProtocolError/Code/shardIDTooLong`` or ``ProtocolError/Code/routingKeyTooLong``;
+    ///   `out` is then left unchanged.
     public func encode(into out: inout [UInt8]) throws(ProtocolError) {
+        try self.encode(into: &out, key: self.routingKey)
+    }
+
+    /// Appends the header's bytes with `key` as the routing key, whatever ``routingKey`` holds: the
+    /// engine passes a `String` key's UTF-8 view here, so that sending a key copies it only into the frame.
+    func encode<Key: Collection<UInt8>>(into out: inout [UInt8], key: Key?) throws(ProtocolError) {
         let shardLength = self.shardID?.utf8.count ?? 0
         guard shardLength <= WireFormat.maxShardIDLength else {
             throw ProtocolError(
                 code: .shardIDTooLong,
                 message: "shard id is \(shardLength) UTF-8 bytes; at most \(WireFormat.maxShardIDLength) fit",
+                requestID: self.requestID
+            )
+        }
+        let keyLength = key?.count ?? 0
+        guard keyLength <= WireFormat.maxRoutingKeyLength else {
+            throw ProtocolError(
+                code: .routingKeyTooLong,
+                message: "routing key is \(keyLength) bytes; at most \(WireFormat.maxRoutingKeyLength) fit",
                 requestID: self.requestID
             )
         }
@@ -88,9 +120,14 @@ public struct RequestHeader: Hashable, Sendable {
         out.appendBigEndian(self.attempt)
         out.appendBigEndian(self.remainingDeadlineMilliseconds)
         out.appendBigEndian(self.epoch)
+        out.append(key == nil ? 0 : WireFormat.keyedFlag)
         out.append(UInt8(truncatingIfNeeded: shardLength))
+        out.appendBigEndian(UInt16(truncatingIfNeeded: keyLength))
         if let shardID = self.shardID, shardLength > 0 {
             out.append(contentsOf: shardID.utf8)
+        }
+        if let key, keyLength > 0 {
+            out.append(contentsOf: key)
         }
     }
 
@@ -99,8 +136,8 @@ public struct RequestHeader: Hashable, Sendable {
     /// Never traps, whatever the bytes.
     ///
     /// - Throws: ``ProtocolError`` with `emptyMessage`, `badMagic`, `unsupportedVersion`,
-    ///   `wrongMessageType`, `truncatedHeader`, `malformedHeader` or `invalidText`; the error carries the
-    ///   request id when the frame was long enough to read it.
+    ///   `obsoleteVersion`, `wrongMessageType`, `truncatedHeader`, `malformedHeader` or `invalidText`;
+    ///   the error carries the request id when the frame was long enough to read it.
     public static func decode(_ frame: [UInt8]) throws(ProtocolError) -> RequestHeader {
         let result: Result<RequestHeader, ProtocolError> = frame.withUnsafeBytes { bytes in
             Result { () throws(ProtocolError) in try Self.decode(bytes) }
@@ -112,8 +149,17 @@ public struct RequestHeader: Hashable, Sendable {
     ///
     /// Never traps, whatever the bytes. Throws the same errors as the array overload.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ProtocolError) -> RequestHeader {
-        try WireFormat.checkPreamble(bytes, expectedType: WireFormat.requestType, what: "request header")
         let requestID: RequestID? = bytes.count >= 32 ? bytes.readBigEndian(at: 24, as: UInt64.self) : nil
+        do {
+            try WireFormat.checkPreamble(bytes, expectedType: WireFormat.requestType, what: "request header")
+        } catch where error.code == .unsupportedVersion && bytes[4] == WireFormat.obsoleteVersion && bytes[5] == WireFormat.requestType {
+            // Version 1 put the request id at the same offset, so its sender can be answered.
+            throw ProtocolError(
+                code: .obsoleteVersion,
+                message: "request header has protocol version 1, which carries no routing key; this server speaks version \(WireFormat.version)",
+                requestID: requestID
+            )
+        }
         guard bytes.count >= WireFormat.requestFixedSize else {
             throw ProtocolError(
                 code: .truncatedHeader,
@@ -121,12 +167,30 @@ public struct RequestHeader: Hashable, Sendable {
                 requestID: requestID
             )
         }
-        let shardLength = Int(bytes[46])
-        let expected = WireFormat.requestFixedSize + shardLength
+        let flags = bytes[46]
+        guard flags & ~WireFormat.keyedFlag == 0 else {
+            throw ProtocolError(
+                code: .malformedHeader,
+                message: "request header has unknown flags \(flags); only bit 0 (keyed) is defined",
+                requestID: requestID
+            )
+        }
+        let keyed = flags & WireFormat.keyedFlag != 0
+        let shardLength = Int(bytes[47])
+        let keyLength = Int(bytes.readBigEndian(at: 48, as: UInt16.self))
+        guard keyed || keyLength == 0 else {
+            throw ProtocolError(
+                code: .malformedHeader,
+                message: "request header has a key length of \(keyLength) but no key flag",
+                requestID: requestID
+            )
+        }
+        let keyStart = WireFormat.requestFixedSize + shardLength
+        let expected = keyStart + keyLength
         guard bytes.count >= expected else {
             throw ProtocolError(
                 code: .truncatedHeader,
-                message: "request header has \(bytes.count) bytes; its shard id length says \(expected)",
+                message: "request header has \(bytes.count) bytes; its shard id and key lengths say \(expected)",
                 requestID: requestID
             )
         }
@@ -139,12 +203,13 @@ public struct RequestHeader: Hashable, Sendable {
         }
         var shardID: String?
         if shardLength > 0 {
-            let text = UnsafeRawBufferPointer(rebasing: bytes[WireFormat.requestFixedSize..<expected])
+            let text = UnsafeRawBufferPointer(rebasing: bytes[WireFormat.requestFixedSize..<keyStart])
             guard let string = String(validating: text, as: UTF8.self) else {
                 throw ProtocolError(code: .invalidText, message: "shard id is not valid UTF-8", requestID: requestID)
             }
             shardID = string
         }
+        let routingKey: [UInt8]? = keyed ? Array(UnsafeRawBufferPointer(rebasing: bytes[keyStart..<expected])) : nil
         let deadline = bytes.readBigEndian(at: 34, as: UInt32.self)
         return RequestHeader(
             clientID: ClientID(
@@ -156,6 +221,7 @@ public struct RequestHeader: Hashable, Sendable {
             remainingDeadline: deadline == 0 ? nil : .milliseconds(deadline),
             epoch: bytes.readBigEndian(at: 38, as: UInt64.self),
             shardID: shardID,
+            routingKey: routingKey,
             bodyFrameCount: bytes.readBigEndian(at: 6, as: UInt16.self)
         )
     }

@@ -1,9 +1,11 @@
-/// Constants of the Corsair wire protocol, version 1. See docs/PROTOCOL.md.
+/// Constants of the Corsair wire protocol, version 2. See docs/PROTOCOL.md.
 enum WireFormat {
     /// "CRSR", the first four bytes of every Corsair header frame.
     static let magic: (UInt8, UInt8, UInt8, UInt8) = (0x43, 0x52, 0x53, 0x52)
     /// The only protocol version this build speaks.
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
+    /// The version before: read only far enough to answer its sender that it is refused.
+    static let obsoleteVersion: UInt8 = 1
     /// Byte 5 of a request header.
     static let requestType: UInt8 = 0x01
     /// Byte 5 of a reply header.
@@ -11,13 +13,16 @@ enum WireFormat {
 
     /// Magic, version and type: what every header starts with.
     static let preambleSize = 6
-    /// A request header without its shard id.
-    static let requestFixedSize = 47
+    /// A request header without its shard id and routing key.
+    static let requestFixedSize = 50
+    /// Bit 0 of a request header's flags byte: the request carries a routing key.
+    static let keyedFlag: UInt8 = 0x01
     /// A reply header without its detail.
     static let replyFixedSize = 32
 
     static let maxShardIDLength = Int(UInt8.max)
     static let maxDetailLength = Int(UInt16.max)
+    static let maxRoutingKeyLength = Int(UInt16.max)
     static let maxBodyFrameCount = Int(UInt16.max)
 
     /// Whether `bytes` has at least the magic, version and type, and starts with the magic.
@@ -39,12 +44,12 @@ enum WireFormat {
 
     /// Appends the magic, the version and `type`.
     @inline(__always)
-    static func appendPreamble(type: UInt8, to out: inout [UInt8]) {
+    static func appendPreamble(type: UInt8, version: UInt8 = WireFormat.version, to out: inout [UInt8]) {
         out.append(self.magic.0)
         out.append(self.magic.1)
         out.append(self.magic.2)
         out.append(self.magic.3)
-        out.append(self.version)
+        out.append(version)
         out.append(type)
     }
 

@@ -54,8 +54,21 @@ extension CorsairServer {
         /// CURVE encryption and client authentication; `nil` serves plain text. Default: `nil`.
         public var curve: CurveServerSecurity?
 
-        /// Which shards this server owns; `nil` serves every shard. Default: `nil`.
+        /// Which requests this server owns, decided from each request's key under the server's map
+        /// (``ShardMapOwnership``); `nil` serves every request. Default: `nil`.
         public var ownership: (any ShardOwnership)?
+
+        /// With ``ownership`` set, whether raw (headerless) requests run. A raw request carries no key
+        /// the server could check, so by default a sharded server answers it with one frame,
+        /// `ERR raw requests are refused on a sharded server; ...`, and never runs the handler.
+        /// Servers without ownership always run raw requests. Default: `false`.
+        public var allowsRawRequests: Bool
+
+        /// How long a client is asked to wait before retrying after a ``ReplyStatus/serverMapOlder``
+        /// answer, and the shortest time between two reloads of the map that requests from a newer
+        /// epoch trigger (a client that claims an epoch no file has cannot make the server reload
+        /// the file on every request). Default: 100 ms.
+        public var olderMapRetryAfter: Duration
 
         /// The prefix of every metric the server reports. Default: `corsair_server`.
         public var metricsPrefix: String
@@ -87,6 +100,8 @@ extension CorsairServer {
             drainTimeout: Duration = .seconds(5),
             curve: CurveServerSecurity? = nil,
             ownership: (any ShardOwnership)? = nil,
+            allowsRawRequests: Bool = false,
+            olderMapRetryAfter: Duration = .milliseconds(100),
             metricsPrefix: String = "corsair_server",
             logger: Logger = Logger(label: "corsair.server"),
             context: Context? = nil
@@ -103,6 +118,8 @@ extension CorsairServer {
             self.drainTimeout = drainTimeout
             self.curve = curve
             self.ownership = ownership
+            self.allowsRawRequests = allowsRawRequests
+            self.olderMapRetryAfter = olderMapRetryAfter
             self.metricsPrefix = metricsPrefix
             self.logger = logger
             self.context = context
@@ -133,6 +150,9 @@ extension CorsairServer {
             }
             guard self.maxFramesPerMessage >= 3 else {
                 throw .invalidConfiguration("maxFramesPerMessage must be at least 3 (routing id, delimiter, header)")
+            }
+            guard self.olderMapRetryAfter >= .zero else {
+                throw .invalidConfiguration("olderMapRetryAfter must not be negative")
             }
             guard self.drainTimeout >= .zero else {
                 throw .invalidConfiguration("drainTimeout must not be negative")

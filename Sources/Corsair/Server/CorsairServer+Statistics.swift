@@ -16,6 +16,11 @@ extension CorsairServer {
         public var inFlight = 0
         /// Requests without a Corsair header.
         public var rawRequests = 0
+        /// Raw requests a sharded server refused (see ``Configuration/allowsRawRequests``).
+        public var rawRefusals = 0
+        /// Reloads of the map that requests from a newer epoch started (each shared by every
+        /// request waiting on it).
+        public var mapRefreshes = 0
         /// Retried requests answered from the replay cache, or joined to a run still going.
         public var replays = 0
         /// Requests turned away with "overloaded".

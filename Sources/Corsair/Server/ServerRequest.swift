@@ -11,8 +11,10 @@ public struct ServerRequest: Sendable {
     public var requestID: RequestID?
     /// Which attempt of the request this is, starting at 1; 0 for a raw request.
     public var attempt: UInt16
-    /// The shard the client addressed, if any.
+    /// The shard the client addressed, if any (a label when the request carries a key).
     public var shardID: String?
+    /// The key the request was routed by, if it carried one; the server checked that it owns it.
+    public var routingKey: [UInt8]?
     /// The epoch of the client's shard map; 0 when it has none.
     public var epoch: UInt64
     /// Whether the request came without a Corsair header.
@@ -21,6 +23,8 @@ public struct ServerRequest: Sendable {
     ///
     /// Work past this instant is wasted on this attempt, though its reply is still cached for a retry.
     public var deadline: ContinuousClock.Instant?
+    /// The server's ownership, for ``checkOwnership()``; `nil` on a server without one.
+    var ownership: (any ShardOwnership)?
 
     /// A request; the server makes these, tests may too.
     public init(
@@ -29,6 +33,7 @@ public struct ServerRequest: Sendable {
         requestID: RequestID? = nil,
         attempt: UInt16 = 0,
         shardID: String? = nil,
+        routingKey: [UInt8]? = nil,
         epoch: UInt64 = 0,
         isRaw: Bool = false,
         deadline: ContinuousClock.Instant? = nil
@@ -38,6 +43,7 @@ public struct ServerRequest: Sendable {
         self.requestID = requestID
         self.attempt = attempt
         self.shardID = shardID
+        self.routingKey = routingKey
         self.epoch = epoch
         self.isRaw = isRaw
         self.deadline = deadline

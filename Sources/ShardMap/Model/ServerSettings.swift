@@ -34,6 +34,8 @@ public struct ServerSettings: Hashable, Sendable {
         public static let maxMessageSize = 16 << 20
         /// 5 s.
         public static let drainTimeout: Duration = .seconds(5)
+        /// `false`: a sharded server refuses raw requests.
+        public static let allowRawRequests = false
     }
 
     /// The most requests a server works on at once; more are answered "overloaded". At least 1.
@@ -44,17 +46,21 @@ public struct ServerSettings: Hashable, Sendable {
     public var maxMessageSize: Int?
     /// How long a stopping server waits for requests in flight.
     public var drainTimeout: Duration?
+    /// Whether a sharded server runs raw (headerless) requests, whose key it cannot check.
+    public var allowRawRequests: Bool?
 
     /// Server settings; `nil` leaves a field to its default.
     public init(
         maxInFlight: Int? = nil,
         replyCache: ReplyCache = ReplyCache(),
         maxMessageSize: Int? = nil,
-        drainTimeout: Duration? = nil
+        drainTimeout: Duration? = nil,
+        allowRawRequests: Bool? = nil
     ) {
         self.maxInFlight = maxInFlight
         self.replyCache = replyCache
         self.maxMessageSize = maxMessageSize
         self.drainTimeout = drainTimeout
+        self.allowRawRequests = allowRawRequests
     }
 }

@@ -27,4 +27,11 @@ public struct ShardInfo: Hashable, Sendable, Identifiable {
         // must not trap.
         self.slots.reduce(0) { $0 &+ ($1.upperBound &- $1.lowerBound &+ 1) }
     }
+
+    /// Why `endpoint` is not an address a shard may list (`tcp://host:port`, `ipc://path`,
+    /// `inproc://name`), or `nil` when it is: the check a config file's endpoints pass, for endpoints
+    /// that arrive another way, such as in a server's redirect.
+    public static func endpointProblem(_ endpoint: String) -> String? {
+        EndpointText.problem(with: endpoint)
+    }
 }

@@ -237,7 +237,7 @@ struct ConfigParser {
         let fields = try self.fields(
             node,
             at: path,
-            allowed: ["max_in_flight", "reply_cache", "max_message_size", "drain_timeout"]
+            allowed: ["max_in_flight", "reply_cache", "max_message_size", "drain_timeout", "allow_raw_requests"]
         )
         var server = ServerSettings()
         if let value = self.optional("max_in_flight", in: fields) {
@@ -261,6 +261,9 @@ struct ConfigParser {
         }
         if let value = self.optional("drain_timeout", in: fields) {
             server.drainTimeout = try self.duration(value, at: "\(path).drain_timeout")
+        }
+        if let value = self.optional("allow_raw_requests", in: fields) {
+            server.allowRawRequests = try self.bool(value, at: "\(path).allow_raw_requests")
         }
         return server
     }

@@ -4,9 +4,13 @@ import Synchronization
 /// Holds the shard map in use and replaces it, atomically, when its file changes.
 ///
 /// ``current`` is a snapshot: a request takes it once and finishes on it, whatever reloads happen
-/// meanwhile. ``reload()`` (wire it to SIGHUP) and ``watch(interval:)`` read the file again,
-/// validate it and swap the new map in only if it is valid and follows the epoch rules; otherwise
-/// they log an error and the last good map stays.
+/// meanwhile. ``reload()``, ``reloadInBackground(then:)`` and ``watch(interval:)`` read the file
+/// again, validate it and swap the new map in only if it is valid and follows the epoch rules;
+/// otherwise they log an error (once per bad content) and the last good map stays. A
+/// ``ShardMapReloadService`` runs the watch and SIGHUP for a service.
+///
+/// Background reloads are single-flight: while one is in flight, every further caller shares its
+/// result, so a reshard that many requests notice at once reads the file once.
 ///
 /// The epoch rules, checked against the map in use:
 /// - a higher epoch is accepted;
@@ -47,6 +51,12 @@ public final class ShardMapStore: Sendable {
         var contentHash: UInt64?
         /// A hash of the bytes last refused, so that the watcher reports a bad file once, not every poll.
         var rejectedHash: UInt64?
+        /// Why those bytes were refused, thrown again without logging when they come back.
+        var rejectedError: ShardMapError?
+        /// The callers waiting on the background reload in flight; `nil` when none is.
+        var reloadWaiters: [@Sendable (Result<ReloadOutcome, ShardMapError>) -> Void]?
+        /// Reloads that read the file (shared ones count once; the watcher's polls do not count).
+        var fileReloads = 0
         var observers: [Int: AsyncStream<ShardMap>.Continuation] = [:]
         var nextObserver = 0
     }
@@ -99,6 +109,8 @@ public final class ShardMapStore: Sendable {
         guard let path = self.path else {
             throw ShardMapError(.unreadableFile, "this shard-map store has no file to reload")
         }
+        self.state.withLock { $0.fileReloads += 1 }
+        self.logger.debug("reading the shard map file", metadata: ["file": "\(path)"])
         let bytes: [UInt8]
         do {
             bytes = try ConfigFile.read(path)
@@ -109,8 +121,9 @@ public final class ShardMapStore: Sendable {
         return try self.apply(bytes, hash: FNV1a64.hash(bytes))
     }
 
-    /// Re-reads the file like ``reload()``, for async callers: the file is read and parsed on a
-    /// thread of its own, and the caller's thread is not blocked while it waits.
+    /// Re-reads the file like ``reload()``, for async callers, sharing the background reload in
+    /// flight if there is one (see ``reloadInBackground(then:)``); the caller's thread is not blocked
+    /// while it waits.
     ///
     /// ```swift
     /// for await _ in hangups {
@@ -119,14 +132,57 @@ public final class ShardMapStore: Sendable {
     /// ```
     @discardableResult
     public func reloadWithoutBlocking() async throws(ShardMapError) -> ReloadOutcome {
-        let result = await BigStackThread.run { () -> Result<ReloadOutcome, ShardMapError> in
-            do throws(ShardMapError) {
-                return .success(try self.reload())
-            } catch {
-                return .failure(error)
-            }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ReloadOutcome, ShardMapError>, Never>) in
+            self.reloadInBackground { continuation.resume(returning: $0) }
         }
         return try result.get()
+    }
+
+    /// Re-reads the file like ``reload()`` on the shard-map parse thread and calls `completion`
+    /// there with the outcome; returns at once.
+    ///
+    /// Single-flight: a call made while a background reload is in flight joins it and gets its
+    /// result, so any number of callers cause one read of the file. No thread is started per call
+    /// and no thread of the Swift concurrency pool waits. A store without a file completes at once
+    /// with ``ShardMapError/Code/unreadableFile``.
+    ///
+    /// ```swift
+    /// store.reloadInBackground { outcome in
+    ///     if case .success(.updated(_, let map)) = outcome { print("now at epoch", map.epoch) }
+    /// }
+    /// ```
+    public func reloadInBackground(then completion: (@Sendable (Result<ReloadOutcome, ShardMapError>) -> Void)? = nil) {
+        let waiter: @Sendable (Result<ReloadOutcome, ShardMapError>) -> Void = completion ?? { _ in }
+        let starts = self.state.withLock { state -> Bool in
+            if state.reloadWaiters != nil {
+                state.reloadWaiters?.append(waiter)
+                return false
+            }
+            state.reloadWaiters = [waiter]
+            return true
+        }
+        guard starts else { return }
+        BigStackThread.submit {
+            let result: Result<ReloadOutcome, ShardMapError>
+            do throws(ShardMapError) {
+                result = .success(try self.reload())
+            } catch {
+                result = .failure(error)
+            }
+            let waiters = self.state.withLock { state in
+                defer { state.reloadWaiters = nil }
+                return state.reloadWaiters ?? []
+            }
+            for waiter in waiters {
+                waiter(result)
+            }
+        }
+    }
+
+    /// How many reloads have read the file so far: ``reload()`` calls and background reloads, a
+    /// shared background reload counting once; the watcher's polls are not counted.
+    public var fileReloads: Int {
+        self.state.withLock { $0.fileReloads }
     }
 
     /// Swaps in a map built elsewhere, under the same epoch rules as a reload.
@@ -164,15 +220,24 @@ public final class ShardMapStore: Sendable {
 
     /// Parses bytes read from the file and installs their map; logs and rethrows a refusal.
     func apply(_ bytes: [UInt8], hash: UInt64) throws(ShardMapError) -> ReloadOutcome {
-        let (map, known) = self.state.withLock { ($0.map, $0.contentHash) }
+        let (map, known, rejected) = self.state.withLock { state in
+            (state.map, state.contentHash, state.rejectedHash == hash ? state.rejectedError : nil)
+        }
         if hash == known {
             return .unchanged(map)
+        }
+        if let rejected {
+            // Refused and logged already: a file that stays broken mid-reshard is logged once.
+            throw rejected
         }
         do {
             let candidate = try ShardMap(ConfigFile.parse(bytes, file: self.path))
             return try self.install(candidate, hash: hash)
         } catch {
-            self.state.withLock { $0.rejectedHash = hash }
+            self.state.withLock { state in
+                state.rejectedHash = hash
+                state.rejectedError = error
+            }
             self.logRefusal(error)
             throw error
         }
@@ -190,6 +255,7 @@ public final class ShardMapStore: Sendable {
             state.map = candidate
             state.contentHash = hash
             state.rejectedHash = nil
+            state.rejectedError = nil
             // Under the lock, so that observers see maps in the order they were installed.
             for observer in state.observers.values {
                 observer.yield(candidate)

@@ -177,6 +177,8 @@ struct RequestCommand: AsyncParsableCommand {
             StandardStreams.error("attempt \(attempt) pushed back: retry after \(DurationText.format(retryAfter))")
         case .staleReplyDropped(_, let stale):
             StandardStreams.error("dropped a stale reply to request \(stale)")
+        case .redirected(let from, let to, let shardID, let epoch):
+            StandardStreams.error("moved: \(from) sent the request to shard \(shardID) at \(to) (epoch \(epoch))")
         case .succeeded(_, let attempts, let latency):
             StandardStreams.error("succeeded after \(attempts) attempt(s) in \(Self.milliseconds(latency))")
         case .abandoned:

@@ -33,7 +33,11 @@ extension ServeCommand {
         var serverLogger = Logger(label: "corsair.server")
         serverLogger[metadataKey: "shard"] = "\(shardID)"
         configuration.logger = serverLogger
-        let server = try self.openServer(configuration, defaultHandler: .kv)
+        // The kv handler's writes are audited against the map and fenced (see AuditedKeyValueHandler).
+        let audited = (self.handler ?? .kv) == .kv
+            ? AuditedKeyValueHandler(store: KeyValueHandler(), audit: WriteAudit(shardID: shardID, map: store))
+            : nil
+        let server = try self.openServer(configuration, defaultHandler: .kv, handler: audited)
         logger.info(
             "serving shard",
             metadata: ["shard": "\(shardID)", "epoch": "\(map.epoch)", "cluster": "\(map.cluster)", "file": "\(path)"]
@@ -43,7 +47,7 @@ extension ServeCommand {
                 services: [
                     .init(service: server),
                     // Listed last, so it stops first on shutdown; returning then is expected.
-                    .init(service: ShardMapReloader(store: store, logger: logger), successTerminationBehavior: .ignore),
+                    .init(service: ShardMapReloadService(store: store, logger: logger), successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
@@ -56,7 +60,7 @@ extension ServeCommand {
             throw ExitCode.failure
         }
         if self.statisticsOnExit {
-            CommandLineOutput.line("statistics \(Self.json(server.statistics))")
+            CommandLineOutput.line("statistics \(Self.json(server.statistics, extra: audited.map { ["misrouted_writes": $0.misrouted] } ?? [:]))")
         }
     }
 }

@@ -19,8 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
             With --config FILE --shard ID the server serves one shard of a cluster: it binds that \
             shard's endpoint from the file, takes max_in_flight, reply_cache, max_message_size and \
             drain_timeout from the file's server: section, serves the kv handler unless --handler \
-            says otherwise, answers "wrong shard" for the other shards, and follows the file: it \
-            reloads it when it changes and on SIGHUP. Exits 1 with one `error: ...` line when the \
+            says otherwise, decides from each request's key whether it owns it (answering "moved" \
+            with the owner otherwise; raw requests are refused unless server.allow_raw_requests), \
+            and follows the file: it reloads it when it changes and on SIGHUP. \
+            --statistics-on-exit then adds misrouted_writes: kv writes run while the map in use \
+            gave the key to another shard. Exits 1 with one `error: ...` line when the \
             file cannot be loaded, the shard id is not in it, or the endpoint cannot be bound.
             """
     )
@@ -135,8 +138,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The server's statistics as one line of JSON with sorted keys, for scripts and tests.
-    static func json(_ statistics: CorsairServer.Statistics) -> String {
+    /// The server's statistics as one line of JSON with sorted keys, for scripts and tests; `extra`
+    /// adds fields, such as a sharded server's `misrouted_writes`.
+    static func json(_ statistics: CorsairServer.Statistics, extra: [String: Int] = [:]) -> String {
         var replies: [String: Int] = [:]
         for (status, count) in statistics.replies {
             replies["\(status)"] = count
@@ -150,7 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
             "malformed_messages": statistics.malformedMessages,
             "unroutable_replies": statistics.unroutableReplies,
             "authentication_refusals": statistics.authenticationRefusals,
-        ]
+        ].merging(extra) { _, added in added }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
@@ -161,7 +165,8 @@ extension ServeCommand {
     /// `listening <endpoint>` line per bound endpoint; a failure is one `error:` line and exit 1.
     func openServer(
         _ configuration: CorsairServer.Configuration,
-        defaultHandler: HandlerKind
+        defaultHandler: HandlerKind,
+        handler chosen: (any RequestHandler)? = nil
     ) throws -> CorsairServer {
         var configuration = configuration
         let server: CorsairServer
@@ -172,7 +177,7 @@ extension ServeCommand {
                     allowedClientKeysFile: self.allowClientKeysFile
                 )
             }
-            let handler = (self.handler ?? defaultHandler).make()
+            let handler = chosen ?? (self.handler ?? defaultHandler).make()
             server = try CorsairServer(configuration: configuration, handler: handler)
         } catch {
             CommandLineOutput.error("\(error)")

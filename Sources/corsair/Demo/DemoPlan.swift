@@ -11,6 +11,19 @@ struct DemoPlan: Sendable {
         /// `size` requests at once on the shard's keys, while its handler takes `handlerTime` each,
         /// more than its in-flight bound admits.
         case burst(shard: Int, size: Int, handlerTime: Duration)
+        /// Half of the first slot range of shard `from` moves to shard `to` under the next epoch: the
+        /// servers' file first, the clients' file `clientsAfter` later. Slot maps only.
+        case reshard(from: Int, to: Int, clientsAfter: Duration)
+
+        /// The shards the fault needs.
+        var shards: [Int] {
+            switch self {
+            case .pause(let shard, _), .kill(let shard, _), .burst(let shard, _, _):
+                return [shard]
+            case .reshard(let from, let to, _):
+                return [from, to]
+            }
+        }
     }
 
     /// How long the workload runs; requests in flight then are waited for.
@@ -29,7 +42,7 @@ struct DemoPlan: Sendable {
 
     /// About ten seconds: each fault once.
     static let quick = DemoPlan(
-        duration: .milliseconds(6500),
+        duration: .milliseconds(7500),
         concurrency: 24,
         keys: 48,
         thinkTime: .milliseconds(10),
@@ -38,6 +51,7 @@ struct DemoPlan: Sendable {
             (.milliseconds(1000), .pause(shard: 0, for: .milliseconds(1200))),
             (.milliseconds(2800), .kill(shard: 1, downFor: .milliseconds(1000))),
             (.milliseconds(4800), .burst(shard: 2, size: 200, handlerTime: .milliseconds(10))),
+            (.milliseconds(5400), .reshard(from: 0, to: 1, clientsAfter: .milliseconds(1000))),
         ]
     )
 
@@ -54,6 +68,7 @@ struct DemoPlan: Sendable {
             (.seconds(10), .burst(shard: 2, size: 400, handlerTime: .milliseconds(10))),
             (.seconds(13), .pause(shard: 2, for: .milliseconds(1500))),
             (.seconds(16), .kill(shard: 0, downFor: .milliseconds(1500))),
+            (.milliseconds(18500), .reshard(from: 2, to: 0, clientsAfter: .milliseconds(1500))),
             (.seconds(20), .burst(shard: 1, size: 400, handlerTime: .milliseconds(10))),
         ]
     )

@@ -51,6 +51,7 @@ struct DemoReport {
         lines.append("retries: \(total.retries)")
         lines.append("lost: \(total.lost)")
         lines.append("duplicated: \(accounting.duplicated)")
+        lines.append("misrouted: \(cluster.misrouted)")
         self.lines = lines
     }
 

@@ -79,7 +79,57 @@ struct DemoRun: Sendable {
                 }
             }
             shard.faults.delay(.zero)
+        case .reshard(let from, let to, let clientsAfter):
+            await self.reshard(from: from, to: to, clientsAfter: clientsAfter)
         }
+    }
+
+    /// Moves half of shard `from`'s first slot range to shard `to` under the next epoch: the servers'
+    /// file first (every server reads one store, so they switch together), the clients' file later.
+    private func reshard(from: Int, to: Int, clientsAfter: Duration) async {
+        let current = self.cluster.store.current
+        guard current.slotCount != nil, let range = current.shards[from].slots.first, range.count >= 2 else {
+            self.event("reshard skipped: \(current.shards[from].id) has no slot range to move (jump maps move keys by adding shards)")
+            return
+        }
+        let moving = range.lowerBound...(range.lowerBound + range.count / 2 - 1)
+        var next = current.config
+        next.epoch += 1
+        next.shards[from].slots = [(moving.upperBound + 1)...range.upperBound] + Array(next.shards[from].slots.dropFirst())
+        next.shards[to].slots = [moving] + next.shards[to].slots
+        let (fromID, toID) = (next.shards[from].id, next.shards[to].id)
+        do {
+            try self.cluster.serversFile.write(next)
+        } catch {
+            self.event("reshard failed: cannot write the servers' map file: \(error)")
+            return
+        }
+        // The servers' watcher reads the file within a few polls.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while self.cluster.store.current.epoch < next.epoch, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        self.event(
+            "reshard \(fromID) -> \(toID): slots \(moving.lowerBound)-\(moving.upperBound) move under epoch \(next.epoch); "
+                + "servers' file written, servers at epoch \(self.cluster.store.current.epoch)"
+        )
+        let movedBefore = self.movedReplies
+        try? await Task.sleep(for: clientsAfter)
+        let clientEpoch = self.client.store.current.epoch
+        do {
+            try self.cluster.clientsFile.write(next)
+        } catch {
+            self.event("reshard failed: cannot write the clients' map file: \(error)")
+            return
+        }
+        self.event(
+            "reshard clients' file written at epoch \(next.epoch); until now the client was on epoch \(clientEpoch), "
+                + "and \(self.movedReplies - movedBefore) of its requests were answered \"moved\" and followed"
+        )
+    }
+
+    private var movedReplies: Int {
+        self.cluster.shards.reduce(0) { $0 + $1.statistics.replies(.moved) }
     }
 
     /// The workload's keys that live on a shard; other key-N names when none of them does.

@@ -1,5 +1,6 @@
 import Corsair
 import Logging
+import ShardMap
 import Synchronization
 
 /// One shard of the demo cluster: a server that can be killed and restarted on the same endpoint,
@@ -28,9 +29,10 @@ final class DemoShard: Sendable {
     private let state: Mutex<State>
 
     /// Binds the shard's server; serving starts with ``start()``.
-    init(id: String, configuration: CorsairServer.Configuration, requestLog: Bool) throws {
+    /// - Parameter map: The servers' map, which the request log audits every write against.
+    init(id: String, configuration: CorsairServer.Configuration, map: ShardMapStore, requestLog: Bool) throws {
         let store = KeyValueHandler()
-        let log = RequestLog(store: store, isEnabled: requestLog)
+        let log = RequestLog(store: store, isEnabled: requestLog, audit: WriteAudit(shardID: id, map: map))
         let faults = FaultInjectingHandler(log)
         self.id = id
         self.store = store

@@ -7,8 +7,8 @@ import Synchronization
 final class RequestProbe: Sendable {
     struct Counts: Sendable {
         /// The engine's ids for the request, the same on every attempt (the idempotency key the
-        /// server's replay cache uses); a second one only when a "wrong shard" answer sent the
-        /// request on to another server. Empty when nothing was sent.
+        /// server's replay cache uses); another one each time a "moved" answer sent the request on
+        /// to another server. Empty when nothing was sent.
         var requestIDs: [UInt64] = []
         /// Attempts beyond the first.
         var retries = 0
@@ -32,7 +32,7 @@ final class RequestProbe: Sendable {
                 counts.reconnects += 1
             case .pushedBack:
                 counts.pushbacks += 1
-            case .timedOut, .staleReplyDropped, .succeeded, .abandoned:
+            case .timedOut, .staleReplyDropped, .succeeded, .abandoned, .redirected:
                 break
             }
         }

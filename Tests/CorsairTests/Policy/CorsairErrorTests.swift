@@ -40,8 +40,24 @@ struct CorsairErrorTests {
                 "overloaded: tcp://127.0.0.1:5555 asked to retry after 200ms"
             ),
             (
-                .wrongShard(attempts: 1, endpoint: self.endpoint, ownerEndpoint: "tcp://10.0.0.2:5555", serverEpoch: 7),
-                "wrong shard: tcp://127.0.0.1:5555 does not own the key; owner tcp://10.0.0.2:5555; server epoch 7"
+                .wrongShard(attempts: 1, endpoint: self.endpoint, ownerEndpoint: nil, serverEpoch: 7),
+                "wrong shard: tcp://127.0.0.1:5555 does not know the shard; server epoch 7"
+            ),
+            (
+                .moved(attempts: 1, endpoint: self.endpoint, ownerShardID: "s1", ownerEndpoint: "tcp://10.0.0.2:5555", serverEpoch: 7),
+                "moved: tcp://127.0.0.1:5555 says shard s1 at tcp://10.0.0.2:5555 owns the key under epoch 7"
+            ),
+            (
+                .serverMapOlder(attempts: 2, endpoint: self.endpoint, serverEpoch: 3),
+                "server map older: tcp://127.0.0.1:5555 is at epoch 3 after 2 attempts"
+            ),
+            (
+                .redirectLoop(redirects: 3, endpoint: self.endpoint, message: "moved again"),
+                "redirect loop after 3 redirects, last from tcp://127.0.0.1:5555: moved again"
+            ),
+            (
+                .invalidRedirect(endpoint: self.endpoint, ownerShardID: "s9", ownerEndpoint: "tcp://x:1", message: "not in the map"),
+                "invalid redirect from tcp://127.0.0.1:5555 to shard s9 at tcp://x:1: not in the map"
             ),
             (
                 .deadlineExpiredOnServer(attempts: 1, endpoint: self.endpoint, message: "expired 3ms ago"),

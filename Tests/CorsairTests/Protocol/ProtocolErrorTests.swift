@@ -30,7 +30,7 @@ struct ProtocolErrorTests {
     @Test("unsupported version")
     func unsupportedVersion() {
         var request = self.request
-        request[4] = 2
+        request[4] = 3
         let error = protocolError { () throws(ProtocolError) in _ = try RequestHeader.decode(request) }
         #expect(error?.code == .unsupportedVersion)
         #expect(error?.requestID == nil)  // a future layout: the request id's place is unknown
@@ -81,7 +81,7 @@ struct ProtocolErrorTests {
     @Test("unknown status")
     func unknownStatus() {
         var frame = self.reply
-        frame[8] = 6
+        frame[8] = 8
         let error = protocolError { () throws(ProtocolError) in _ = try ReplyHeader.decode(frame) }
         #expect(error?.code == .unknownStatus)
         #expect(error?.requestID == 0x0102_0304_0506_0708)
@@ -100,7 +100,7 @@ struct ProtocolErrorTests {
     @Test("invalid text")
     func invalidText() {
         var request = self.request
-        request[47] = 0xFF
+        request[50] = 0xFF
         #expect(protocolErrorCode { () throws(ProtocolError) in _ = try RequestHeader.decode(request) } == .invalidText)
         var reply = self.reply
         reply[33] = 0xC3  // a lead byte followed by ASCII

@@ -14,7 +14,8 @@ struct ProtocolFuzzTests {
         Gen<UInt32>.value(),
         Gen<UInt64>.value(),
         Gen<Character>.latin1.string(of: 1...60).optional(),
-        Gen<UInt16>.value()
+        Gen<UInt16>.value(),
+        Gen<UInt8>.value().array(of: 0...40).optional()
     ).map { fields in
         RequestHeader(
             clientID: ClientID(high: fields.0, low: fields.1),
@@ -23,6 +24,7 @@ struct ProtocolFuzzTests {
             remainingDeadline: fields.4 == 0 ? nil : .milliseconds(fields.4),
             epoch: fields.5,
             shardID: fields.6,
+            routingKey: fields.8,
             bodyFrameCount: fields.7
         )
     }
@@ -54,8 +56,8 @@ struct ProtocolFuzzTests {
         switch prefixKind {
         case 0: return tail
         case 1: return [0x43, 0x52, 0x53, 0x52] + tail
-        case 2: return [0x43, 0x52, 0x53, 0x52, 0x01, 0x01] + tail
-        default: return [0x43, 0x52, 0x53, 0x52, 0x01, 0x02] + tail
+        case 2: return [0x43, 0x52, 0x53, 0x52, 0x02, 0x01] + tail
+        default: return [0x43, 0x52, 0x53, 0x52, 0x02, 0x02] + tail
         }
     }
 

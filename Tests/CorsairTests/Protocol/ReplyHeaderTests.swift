@@ -7,7 +7,7 @@ struct ReplyHeaderTests {
     func goldenLayout() throws {
         let expected: [UInt8] = [
             0x43, 0x52, 0x53, 0x52,  // magic "CRSR"
-            0x01,  // version
+            0x02,  // version
             0x02,  // type: reply
             0x00, 0x01,  // body frame count
             0x02,  // status: overloaded
@@ -24,8 +24,22 @@ struct ReplyHeaderTests {
 
     @Test("status raw values follow the spec")
     func statusValues() {
-        #expect(ReplyStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5])
-        #expect(ReplyStatus.allCases == [.ok, .wrongShard, .overloaded, .deadlineExpired, .handlerError, .badRequest])
+        #expect(ReplyStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7])
+        #expect(ReplyStatus.allCases == [.ok, .wrongShard, .overloaded, .deadlineExpired, .handlerError, .badRequest, .moved, .serverMapOlder])
+    }
+
+    @Test("a moved reply names the owner's shard id and endpoint, and only a well-formed detail reads as one")
+    func movedTarget() throws {
+        let header = ReplyHeader.moved(requestID: 3, epoch: 2, shardID: "s1", endpoint: "tcp://10.0.0.7:7000")
+        #expect(header.detail == "s1 tcp://10.0.0.7:7000")
+        let decoded = try ReplyHeader.decode(header.encode())
+        #expect(decoded.movedTarget?.shardID == "s1")
+        #expect(decoded.movedTarget?.endpoint == "tcp://10.0.0.7:7000")
+        #expect(decoded.epoch == 2)
+        for detail in ["", "s1", "s1 ", " tcp://x:1", "s1 tcp://x:1 extra", "s1  tcp://x:1"] {
+            #expect(ReplyHeader(status: .moved, requestID: 1, detail: detail).movedTarget == nil, "\(detail)")
+        }
+        #expect(ReplyHeader(status: .ok, requestID: 1, detail: "s1 tcp://x:1").movedTarget == nil)
     }
 
     @Test(

@@ -7,7 +7,7 @@ struct RequestHeaderTests {
     func goldenLayout() throws {
         let expected: [UInt8] = [
             0x43, 0x52, 0x53, 0x52,  // magic "CRSR"
-            0x01,  // version
+            0x02,  // version
             0x01,  // type: request
             0x00, 0x03,  // body frame count
             0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,  // client id
@@ -16,12 +16,57 @@ struct RequestHeaderTests {
             0x00, 0x02,  // attempt
             0x00, 0x00, 0x05, 0xDC,  // remaining deadline: 1500 ms
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09,  // epoch
+            0x00,  // flags: no key
             0x02,  // shard id length
+            0x00, 0x00,  // key length
             0x61, 0x62,  // "ab"
         ]
         let encoded = try sampleRequestHeader().encode()
         #expect(encoded == expected)
         #expect(try RequestHeader.decode(expected) == sampleRequestHeader())
+        // Keyed: flag bit 0, the key's length, and its bytes after the shard id.
+        var keyed = sampleRequestHeader()
+        keyed.routingKey = Array("k-161".utf8)
+        var expectedKeyed = expected
+        expectedKeyed[46] = 0x01
+        expectedKeyed[49] = 0x05
+        expectedKeyed += Array("k-161".utf8)
+        #expect(try keyed.encode() == expectedKeyed)
+        #expect(try RequestHeader.decode(expectedKeyed) == keyed)
+    }
+
+    @Test("an empty key is a key, distinct from none")
+    func emptyKey() throws {
+        var header = sampleRequestHeader()
+        header.routingKey = []
+        let decoded = try RequestHeader.decode(try header.encode())
+        #expect(decoded.routingKey == [])
+        header.routingKey = nil
+        #expect(try RequestHeader.decode(try header.encode()).routingKey == nil)
+    }
+
+    @Test("a key over 65,535 bytes cannot be encoded")
+    func keyTooLong() {
+        var header = sampleRequestHeader()
+        header.routingKey = Array(repeating: 0x61, count: 65_536)
+        var out: [UInt8] = []
+        let error = protocolError { () throws(ProtocolError) in try header.encode(into: &out) }
+        #expect(error?.code == .routingKeyTooLong)
+        #expect(out.isEmpty)
+        header.routingKey = Array(repeating: 0x61, count: 65_535)
+        #expect((try? RequestHeader.decode(try header.encode()))?.routingKey?.count == 65_535)
+    }
+
+    @Test("a version-1 request is refused as obsolete, with its request id so its sender can be answered")
+    func obsoleteVersion() throws {
+        var frame = try sampleRequestHeader().encode()
+        frame[4] = 1
+        let error = protocolError { () throws(ProtocolError) in _ = try RequestHeader.decode(frame) }
+        #expect(error?.code == .obsoleteVersion)
+        #expect(error?.requestID == sampleRequestHeader().requestID)
+        // A version-1 reply type is no request: plain unsupported version.
+        frame[5] = 2
+        #expect(protocolErrorCode { () throws(ProtocolError) in _ = try RequestHeader.decode(frame) } == .unsupportedVersion)
     }
 
     @Test(
@@ -38,12 +83,13 @@ struct RequestHeaderTests {
                 bodyFrameCount: .max
             ),
             RequestHeader(clientID: sampleClientID, requestID: 1, remainingDeadline: .milliseconds(1), shardID: "é-日本-🚀"),
+            RequestHeader(clientID: sampleClientID, requestID: 2, shardID: "s0", routingKey: [0, 0xFF, 0x80, 0x7B]),
             sampleRequestHeader(),
         ]
     )
     func roundTrip(header: RequestHeader) throws {
         let frame = try header.encode()
-        #expect(frame.count == 47 + (header.shardID?.utf8.count ?? 0))
+        #expect(frame.count == 50 + (header.shardID?.utf8.count ?? 0) + (header.routingKey?.count ?? 0))
         #expect(try RequestHeader.decode(frame) == header)
         let viaPointer = try frame.withUnsafeBytes { bytes throws(ProtocolError) in try RequestHeader.decode(bytes) }
         #expect(viaPointer == header)
@@ -61,7 +107,7 @@ struct RequestHeaderTests {
         var header = sampleRequestHeader()
         header.shardID = ""
         let frame = try header.encode()
-        #expect(frame.count == 47)
+        #expect(frame.count == 50)
         #expect(try RequestHeader.decode(frame).shardID == nil)
     }
 

@@ -9,15 +9,16 @@ import Testing
 struct StructuredFuzzTests {
     /// The fields a corruption can hit, with the error each must give.
     enum Corruption: CaseIterable, Sendable {
-        case magic, version, messageType, truncatedFixedPart, shardLengthTooLong, trailingBytes, shardNotUTF8, empty
+        case magic, version, messageType, truncatedFixedPart, shardLengthTooLong, keyLengthTooLong, trailingBytes
+        case shardNotUTF8, unknownFlags, keyLengthWithoutFlag, empty
 
         var expected: ProtocolError.Code {
             switch self {
             case .magic: return .badMagic
             case .version: return .unsupportedVersion
             case .messageType: return .wrongMessageType
-            case .truncatedFixedPart, .shardLengthTooLong: return .truncatedHeader
-            case .trailingBytes: return .malformedHeader
+            case .truncatedFixedPart, .shardLengthTooLong, .keyLengthTooLong: return .truncatedHeader
+            case .trailingBytes, .unknownFlags, .keyLengthWithoutFlag: return .malformedHeader
             case .shardNotUTF8: return .invalidText
             case .empty: return .emptyMessage
             }
@@ -32,20 +33,33 @@ struct StructuredFuzzTests {
                 let index = Int(noise % 4)
                 frame[index] = frame[index] == byte ? byte &+ 1 : byte
             case .version:
-                frame[4] = byte == 1 ? 2 : byte
+                // Neither this version (2) nor version 1, which has an error of its own.
+                frame[4] = byte == 1 || byte == 2 ? 3 : byte
             case .messageType:
                 frame[5] = byte == 1 ? 0 : byte
             case .truncatedFixedPart:
-                frame = Array(frame.prefix(6 + Int(noise % 41)))
+                frame = Array(frame.prefix(6 + Int(noise % 44)))
             case .shardLengthTooLong:
-                let length = Int(frame[46])
-                frame[46] = UInt8(min(255, length + 1 + Int(noise % UInt64(255 - length))))
+                let length = Int(frame[47])
+                frame[47] = UInt8(min(255, length + 1 + Int(noise % UInt64(255 - length))))
+            case .keyLengthTooLong:
+                // Keyed, with a key length past the frame's end.
+                let length = Int(frame[48]) << 8 | Int(frame[49])
+                let longer = min(65535, length + 1 + Int(noise % 1000))
+                frame[46] = 1
+                frame[48] = UInt8(longer >> 8)
+                frame[49] = UInt8(truncatingIfNeeded: longer)
             case .trailingBytes:
                 frame += Array(repeating: byte, count: 1 + Int(noise % 7))
             case .shardNotUTF8:
                 // A lone continuation byte or a truncated sequence inside the shard id.
                 let junk: [UInt8] = noise % 2 == 0 ? [0x80] : [0xE2, 0x82]
-                frame = Array(frame.prefix(46)) + [UInt8(junk.count)] + junk
+                frame = Array(frame.prefix(46)) + [0, UInt8(junk.count), 0, 0] + junk
+            case .unknownFlags:
+                frame[46] |= byte & 0xFE == 0 ? 0x80 : byte & 0xFE
+            case .keyLengthWithoutFlag:
+                // Unkeyed, yet a key length: a frame long enough for it, so only the flag is wrong.
+                frame = Array(frame.prefix(46)) + [0, 0, 0, 1 + byte % 8] + Array(repeating: 0x61, count: Int(1 + byte % 8))
             case .empty:
                 frame = []
             }
@@ -59,7 +73,8 @@ struct StructuredFuzzTests {
         Gen<UInt16>.value(),
         Gen<UInt32>.value(),
         Gen<Character>.letterOrNumber.string(of: 0...40),
-        Gen<UInt16>.value(in: 0...4)
+        Gen<UInt16>.value(in: 0...4),
+        Gen<UInt8>.value().array(of: 0...20).optional()
     ).map { fields in
         RequestHeader(
             clientID: ClientID(high: fields.0, low: fields.0 ^ 0x5555),
@@ -67,6 +82,7 @@ struct StructuredFuzzTests {
             attempt: fields.2,
             remainingDeadline: fields.3 == 0 ? nil : .milliseconds(fields.3),
             shardID: fields.4.isEmpty ? nil : fields.4,
+            routingKey: fields.6,
             bodyFrameCount: fields.5
         )
     }

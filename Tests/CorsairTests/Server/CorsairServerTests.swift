@@ -1,4 +1,6 @@
 import Corsair
+import Logging
+import ShardMap
 import Foundation
 import Synchronization
 import Testing
@@ -132,11 +134,19 @@ struct CorsairServerTests {
         }
     }
 
-    @Test("a request for a shard owned elsewhere is answered wrong shard with the owner and epoch")
-    func wrongShard() async throws {
+    @Test("ownership by key: the owner runs it, another shard's key is moved, an unknown shard is wrong shard")
+    func ownershipByKey() async throws {
         let runs = Tally()
+        let map = try ShardMap(ClusterConfig(
+            cluster: "t",
+            epoch: 9,
+            routing: .slots(count: 2),
+            shards: [ShardInfo(id: "mine", endpoint: "tcp://127.0.0.1:1", slots: [0...0]), ShardInfo(id: "theirs", endpoint: "tcp://10.1.2.3:5555", slots: [1...1])]
+        ))
+        let mineKey = (0..<1000).map { "k\($0)" }.first { map.shard(forKey: $0).id == "mine" } ?? ""
+        let theirKey = (0..<1000).map { "k\($0)" }.first { map.shard(forKey: $0).id == "theirs" } ?? ""
         let configuration = serverConfiguration {
-            $0.ownership = StaticShardOwnership(epoch: 9, ownedShards: ["mine"], owners: ["theirs": "tcp://10.1.2.3:5555"])
+            $0.ownership = ShardMapOwnership(store: ShardMapStore(map: map, logger: Logger(label: "test")), shardID: "mine")
         }
         let handler = ClosureRequestHandler { request in
             runs.increment()
@@ -144,15 +154,16 @@ struct CorsairServerTests {
         }
         try await withServer(configuration, handler: handler) { server, endpoint in
             let engine = try patientEngine()
-            let owned = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "mine", epoch: 9))
+            let owned = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "theirs", routingKey: mineKey, epoch: 9))
             #expect(owned.serverEpoch == 9)
             let unsharded = try await engine.request(bytes("x"), to: Endpoint(endpoint))
             #expect(unsharded.serverEpoch == 9)
+            // The label says "mine", the key says otherwise: the key wins.
             await #expect {
-                _ = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "theirs", epoch: 8))
+                _ = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "mine", routingKey: theirKey, epoch: 8))
             } throws: { error in
                 guard let error = error as? CorsairError else { return false }
-                return error.code == .wrongShard && error.ownerEndpoint == "tcp://10.1.2.3:5555" && error.serverEpoch == 9
+                return error.code == .moved && error.ownerShardID == "theirs" && error.ownerEndpoint == "tcp://10.1.2.3:5555" && error.serverEpoch == 9
             }
             await #expect {
                 _ = try await engine.request(bytes("x"), to: Endpoint(endpoint), options: .init(shardID: "unknown"))
@@ -160,7 +171,8 @@ struct CorsairServerTests {
                 (error as? CorsairError)?.code == .wrongShard && (error as? CorsairError)?.ownerEndpoint == nil
             }
             #expect(runs.count == 2)
-            #expect(server.statistics.replies(.wrongShard) == 2)
+            #expect(server.statistics.replies(.moved) == 1)
+            #expect(server.statistics.replies(.wrongShard) == 1)
             await engine.shutdown()
         }
     }

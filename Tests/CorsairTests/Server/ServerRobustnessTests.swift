@@ -60,6 +60,30 @@ struct ServerRobustnessTests {
         }
     }
 
+    @Test("a version-1 request is answered bad request in version 1's layout, and its handler never runs")
+    func obsoleteVersionAnswered() async throws {
+        let runs = Tally()
+        let handler = ClosureRequestHandler { request in
+            runs.increment()
+            return ServerReply(request.body)
+        }
+        try await withServer(handler: handler) { server, endpoint in
+            var old = try header(client: ClientID.random(), request: 21).encode()
+            old[4] = 1
+            let received = try await self.exchange(endpoint, [[], old])
+            #expect(received.count == 2)
+            // The first message answers the old request (the second, the good one after it).
+            let answer = try #require(received.first?.last)
+            #expect(answer.count >= 32)
+            #expect(Array(answer.prefix(6)) == [UInt8]([0x43, 0x52, 0x53, 0x52, 1, 2]))
+            #expect(answer.count > 8 && answer[8] == ReplyStatus.badRequest.rawValue)
+            #expect(answer.count >= 18 && answer[10..<18].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } == 21)
+            #expect(String(decoding: answer.dropFirst(32), as: UTF8.self).contains("version 1"))
+            #expect(runs.count == 1)  // the good request that follows, only
+            #expect(server.statistics.replies(.badRequest) == 1)
+        }
+    }
+
     @Test("a message that cannot be answered is counted and dropped")
     func droppedMalformed() async throws {
         try await withServer(handler: EchoHandler()) { server, endpoint in

@@ -17,11 +17,17 @@ let command = arguments.count >= 3 ? arguments[1] : "help"
 guard (command == "set" && arguments.count == 4) || command == "get" else {
     exit(printing: "usage: kv-client CONFIG set KEY VALUE | kv-client CONFIG get KEY...", status: 64)
 }
+let logger = Logger(label: "kv-client")
 let client: ShardedClient
 do {
-    client = try ShardedClient(store: ShardMapStore(contentsOf: arguments[0], logger: Logger(label: "kv-client")))
+    client = try ShardedClient(store: ShardMapStore(contentsOf: arguments[0], logger: logger))
 } catch {
     exit(printing: "error: \(error)", status: 1)
+}
+// The map follows its file while the client works; a long-lived client lists this service in its
+// ServiceGroup instead. A `moved` reply from a server reloads the map as well, without waiting.
+let reloads = Task {
+    try await ShardMapReloadService(store: client.store, reloadsOnHangup: false, logger: logger).run()
 }
 var failure: (any Error)?
 do {
@@ -49,6 +55,7 @@ do {
     // A CorsairError, whose code says what happened: "abandoned after 3 attempts: no reply within 1s"…
     failure = error
 }
+reloads.cancel()
 await client.shutdown()
 if let failure {
     exit(printing: "error: \(failure)", status: 1)

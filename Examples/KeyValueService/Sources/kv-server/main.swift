@@ -24,8 +24,8 @@ do {
     guard let shard = map.shard(id: shardID) else {
         exit(printing: "error: no shard '\(shardID)' in \(path)", status: 1)
     }
-    // The shard's endpoint and the file's server: settings; requests for other shards are
-    // answered "wrong shard".
+    // The shard's endpoint and the file's server: settings; a request for a key another shard owns
+    // is answered "moved", naming the owner.
     var configuration = CorsairServer.Configuration(endpoints: [shard.endpoint], settings: map.config.server)
     configuration.ownership = ShardMapOwnership(store: store, shardID: shard.id)
     let server = try CorsairServer(configuration: configuration, handler: KeyValueStore())
@@ -36,6 +36,8 @@ do {
             services: [
                 // One line per service; on SIGTERM the last listed stops first.
                 .init(service: server),
+                // Follows the map file (and SIGHUP): a reshard written to it reaches this server.
+                .init(service: ShardMapReloadService(store: store, logger: logger), successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger

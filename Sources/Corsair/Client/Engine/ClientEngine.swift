@@ -85,7 +85,7 @@ public final class ClientEngine: Sendable {
     ///   - options: Per-request settings: retry policy, raw mode, shard, epoch, event observer.
     /// - Returns: The reply.
     /// - Throws: ``CorsairError``: abandoned after the attempts or deadline ran out, circuit open,
-    ///   budget exhausted, or the server's answer (wrong shard, handler error…).
+    ///   budget exhausted, or the server's answer (moved, wrong shard, handler error…).
     public func request(
         _ body: [[UInt8]],
         to endpoint: Endpoint,

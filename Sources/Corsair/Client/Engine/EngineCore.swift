@@ -391,7 +391,12 @@ final class EngineCore {
                     shardID: call.options.shardID,
                     bodyFrameCount: UInt16(clamping: call.body.count)
                 )
-                try socket.socket.send(try header.encode(), more: !call.body.isEmpty, dontWait: true)
+                var frame: [UInt8] = []
+                frame.reserveCapacity(
+                    RequestHeader.fixedSize + (call.options.shardID?.utf8.count ?? 0) + (call.options.routingKey?.utf8.count ?? 0)
+                )
+                try header.encode(into: &frame, key: call.options.routingKey?.utf8)
+                try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)
                 if !call.body.isEmpty {
                     try socket.socket.send(multipart: call.body, dontWait: true)
                 }
@@ -451,16 +456,19 @@ final class EngineCore {
         case .ok:
             self.succeed(call, body: body, serverEpoch: header.epoch)
         case .overloaded:
-            self.metrics.pushbacks.increment()
-            self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: header.retryAfter))
-            if call.policy.mode == .recreate {
-                self.detachSocket(from: call, healthy: true)
-            }
-            self.attemptFailed(
-                call,
-                reason: "server overloaded, retry after \(self.describe(header.retryAfter))",
-                retryAfter: header.retryAfter
-            )
+            self.pushedBack(call, retryAfter: header.retryAfter, reason: "server overloaded")
+        case .moved:
+            self.detachSocket(from: call, healthy: true)
+            let target = header.movedTarget
+            self.fail(call, .moved(
+                attempts: call.attempt,
+                endpoint: call.endpoint.address,
+                ownerShardID: target?.shardID,
+                ownerEndpoint: target?.endpoint,
+                serverEpoch: header.epoch
+            ))
+        case .serverMapOlder:
+            self.pushedBack(call, retryAfter: header.retryAfter, reason: "server map older (epoch \(header.epoch))", olderServerEpoch: header.epoch)
         case .wrongShard:
             self.detachSocket(from: call, healthy: true)
             self.fail(call, .wrongShard(
@@ -479,6 +487,22 @@ final class EngineCore {
             self.detachSocket(from: call, healthy: true)
             self.fail(call, .badRequest(attempts: call.attempt, endpoint: call.endpoint.address, message: header.detail))
         }
+    }
+
+    /// The server asked for a retry after `retryAfter`: it is overloaded, or its map is older than
+    /// the request's (then `olderServerEpoch` is its epoch).
+    private func pushedBack(_ call: PendingCall, retryAfter: Duration, reason: String, olderServerEpoch: UInt64? = nil) {
+        self.metrics.pushbacks.increment()
+        self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: retryAfter))
+        if call.policy.mode == .recreate {
+            self.detachSocket(from: call, healthy: true)
+        }
+        self.attemptFailed(
+            call,
+            reason: "\(reason), retry after \(self.describe(retryAfter))",
+            retryAfter: retryAfter,
+            olderServerEpoch: olderServerEpoch
+        )
     }
 
     private func resendAfterStaleReply(_ call: PendingCall, on socket: ClientSocket) {
@@ -547,12 +571,14 @@ final class EngineCore {
     }
 
     /// Decides whether a failed attempt is retried, and when; otherwise fails the call.
-    private func attemptFailed(_ call: PendingCall, reason: String, retryAfter: Duration?) {
+    private func attemptFailed(_ call: PendingCall, reason: String, retryAfter: Duration?, olderServerEpoch: UInt64? = nil) {
         call.lastFailure = reason
         call.lastRetryAfter = retryAfter
         let endpoint = call.endpoint.address
         guard call.attempt < call.policy.attempts else {
-            if let retryAfter {
+            if let serverEpoch = olderServerEpoch {
+                self.fail(call, .serverMapOlder(attempts: call.attempt, endpoint: endpoint, serverEpoch: serverEpoch, message: reason))
+            } else if let retryAfter {
                 self.fail(call, .overloaded(attempts: call.attempt, endpoint: endpoint, retryAfter: retryAfter))
             } else {
                 self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
@@ -588,7 +614,9 @@ final class EngineCore {
         }
         if let deadline = call.overallDeadline, now.advanced(by: delay) >= deadline {
             let failure = "\(reason); the deadline of \(self.describe(call.policy.deadline)) leaves no time for another attempt"
-            if let retryAfter {
+            if let serverEpoch = olderServerEpoch {
+                self.fail(call, .serverMapOlder(attempts: call.attempt, endpoint: endpoint, serverEpoch: serverEpoch, message: failure))
+            } else if let retryAfter {
                 self.fail(call, .overloaded(attempts: call.attempt, endpoint: endpoint, retryAfter: retryAfter))
             } else {
                 self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: failure))

@@ -14,6 +14,11 @@ public enum RequestEvent: Sendable, Hashable {
     case staleReplyDropped(requestID: UInt64, staleRequestID: UInt64)
     /// The request got its reply.
     case succeeded(requestID: UInt64, attempts: Int, latency: Duration)
+    /// A ``ShardedClient`` sent the request on to another shard after a ``ReplyStatus/moved`` answer:
+    /// from the endpoint that answered to shard `shardID` at `to`, carrying `epoch`. Spends no
+    /// attempt; the next ``attemptSent(requestID:attempt:endpoint:)`` has the new send's request id.
+    /// Delivered on the task that made the request, not the I/O thread.
+    case redirected(from: String, to: String, shardID: String, epoch: UInt64)
     /// The request ended without a reply; the error says why.
     case abandoned(requestID: UInt64, attempts: Int, reason: String)
 }

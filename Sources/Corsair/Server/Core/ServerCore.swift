@@ -30,6 +30,13 @@ final class ServerCore {
         case corsair(requestID: RequestID, epoch: UInt64)
     }
 
+    /// A request whose epoch is newer than the server's map, waiting for the map refresh in flight.
+    private struct Parked {
+        let envelope: [[UInt8]]
+        let header: RequestHeader
+        let body: [[UInt8]]
+    }
+
     /// Messages read per loop turn before replies and the wake-up get a look in.
     private static let receiveBatch = 256
 
@@ -63,6 +70,11 @@ final class ServerCore {
     private let frame = Message()
     private var serving = false
     private var drainDeadline: ContinuousClock.Instant?
+
+    /// Requests waiting for the map refresh in flight, decided again when it ends.
+    private var parked: [Parked] = []
+    private var refreshInFlight = false
+    private var lastRefreshEnded: ContinuousClock.Instant?
 
     init(
         configuration: CorsairServer.Configuration,
@@ -151,7 +163,7 @@ final class ServerCore {
     func run() {
         var outcome: Result<Void, CorsairServerError> = .success(())
         while true {
-            let (started, stopDeadline) = self.inbox.take(into: &self.completions)
+            let (started, stopDeadline, refreshed) = self.inbox.take(into: &self.completions)
             if let stopDeadline {
                 self.beginDraining(until: stopDeadline)
             } else if started, !self.serving, self.drainDeadline == nil {
@@ -163,6 +175,9 @@ final class ServerCore {
                 self.finish(completion)
             }
             self.completions.removeAll(keepingCapacity: true)
+            if refreshed {
+                self.refreshEnded()
+            }
             // Not drained: the batch limit stopped reading, so more may be waiting without a signal.
             let drained = self.serving ? self.receiveBatch() : true
             let now = self.clock.now
@@ -297,7 +312,7 @@ final class ServerCore {
         case .raw(let envelope, let body):
             self.admitRaw(envelope: envelope, body: body)
         case .malformed(let envelope, let requestID, let error):
-            self.malformed(envelope: envelope, requestID: requestID, detail: error.message)
+            self.malformed(envelope: envelope, requestID: requestID, detail: error.message, obsolete: error.code == .obsoleteVersion)
         }
     }
 
@@ -314,7 +329,8 @@ final class ServerCore {
     }
 
     /// Answers "bad request" when the message can be answered, otherwise drops it; counts it either way.
-    private func malformed(envelope: [[UInt8]]?, requestID: RequestID?, detail: String) {
+    /// A version-1 request is answered in version 1's layout, which its client can read.
+    private func malformed(envelope: [[UInt8]]?, requestID: RequestID?, detail: String, obsolete: Bool = false) {
         self.statistics.malformedMessages += 1
         guard let envelope, let requestID else {
             self.metrics.malformedDropped.increment()
@@ -323,7 +339,8 @@ final class ServerCore {
         }
         self.metrics.malformedAnswered.increment()
         self.logger.debug("bad request", metadata: ["request-id": "\(requestID)", "reason": "\(detail)"])
-        self.sendStatus(.badRequest, to: envelope, requestID: requestID, epoch: self.currentEpoch, detail: detail)
+        let header = ReplyHeader(status: .badRequest, requestID: requestID, epoch: self.currentEpoch, detail: detail)
+        self.send([obsolete ? header.encodeForObsoleteVersion() : header.encode()], to: envelope, status: .badRequest)
     }
 
     // MARK: Admission
@@ -332,9 +349,13 @@ final class ServerCore {
         self.configuration.ownership?.epoch ?? 0
     }
 
-    /// Checks in order: expired, shard, replay, in-flight bound; then runs the handler.
-    private func admit(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]]) {
-        let epoch = self.currentEpoch
+    /// Checks in order: expired, replay, ownership, in-flight bound; then runs the handler.
+    ///
+    /// Replay comes before ownership: a retry of a request this server already ran (or is running)
+    /// gets that run's reply even if the key has moved away since, so a reshard never makes a
+    /// request run twice, once here and once at the new owner.
+    private func admit(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]], afterRefresh: Bool = false) {
+        var epoch = self.currentEpoch
         if let remaining = header.remainingDeadline, remaining <= self.configuration.minimumRemainingDeadline {
             self.sendStatus(
                 .deadlineExpired,
@@ -343,12 +364,6 @@ final class ServerCore {
                 epoch: epoch,
                 detail: "the request's deadline had passed when the server received it"
             )
-            return
-        }
-        if let shardID = header.shardID, let ownership = self.configuration.ownership,
-           case .notOwned(let owner, let mapEpoch) = ownership.decide(shardID: shardID, clientEpoch: header.epoch)
-        {
-            self.sendStatus(.wrongShard, to: envelope, requestID: header.requestID, epoch: mapEpoch, detail: owner ?? "")
             return
         }
         let now = self.clock.now
@@ -367,33 +382,107 @@ final class ServerCore {
         case .miss:
             break
         }
+        if let ownership = self.configuration.ownership, header.routingKey != nil || header.shardID != nil {
+            let query = OwnershipQuery(routingKey: header.routingKey, shardID: header.shardID, clientEpoch: header.epoch)
+            switch ownership.decide(query) {
+            case .owned(let mapEpoch):
+                epoch = mapEpoch
+            case .moved(let shardID, let endpoint, let mapEpoch):
+                let reply = ReplyHeader.moved(requestID: header.requestID, epoch: mapEpoch, shardID: shardID, endpoint: endpoint)
+                self.send([reply.encode()], to: envelope, status: .moved)
+                return
+            case .unknownShard(let mapEpoch):
+                self.sendStatus(.wrongShard, to: envelope, requestID: header.requestID, epoch: mapEpoch)
+                return
+            case .clientMapNewer(let mapEpoch):
+                self.clientMapNewer(envelope: envelope, header: header, body: body, epoch: mapEpoch, afterRefresh: afterRefresh)
+                return
+            }
+        }
         guard self.jobs.count < self.configuration.maxInFlight else {
             self.overloaded(envelope: envelope, mode: .corsair(requestID: header.requestID, epoch: epoch))
             return
         }
-        let request = ServerRequest(
+        var request = ServerRequest(
             body: body,
             clientID: header.clientID,
             requestID: header.requestID,
             attempt: header.attempt,
             shardID: header.shardID,
+            routingKey: header.routingKey,
             epoch: header.epoch,
             isRaw: false,
             deadline: header.remainingDeadline.map { now.advanced(by: $0) }
         )
+        request.ownership = self.configuration.ownership
         self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: header.requestID, epoch: epoch))
     }
 
-    /// Raw requests carry no ids: no deadline, shard or replay checks, only the in-flight bound.
+    /// A request from a newer epoch than the map's: waits for one shared refresh of the map and is
+    /// decided again; after a refresh, or when the last one ended too recently to start another, it
+    /// is answered "server map older" and the client retries after a backoff.
+    private func clientMapNewer(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]], epoch: UInt64, afterRefresh: Bool) {
+        let now = self.clock.now
+        let retryAfter = self.configuration.olderMapRetryAfter
+        let tooSoon = !self.refreshInFlight && self.lastRefreshEnded.map { $0.duration(to: now) < retryAfter } == true
+        guard let ownership = self.configuration.ownership, !afterRefresh, !tooSoon,
+              self.parked.count < self.configuration.maxInFlight
+        else {
+            self.sendStatus(
+                .serverMapOlder,
+                to: envelope,
+                requestID: header.requestID,
+                epoch: epoch,
+                retryAfter: retryAfter,
+                detail: "the request's map has epoch \(header.epoch); this server's has \(epoch)"
+            )
+            return
+        }
+        self.parked.append(Parked(envelope: envelope, header: header, body: body))
+        guard !self.refreshInFlight else { return }
+        self.refreshInFlight = true
+        self.statistics.mapRefreshes += 1
+        self.metrics.mapRefreshes.increment()
+        self.logger.info(
+            "a request carries a newer shard-map epoch; reloading the map",
+            metadata: ["request-epoch": "\(header.epoch)", "epoch": "\(epoch)"]
+        )
+        ownership.refresh { [inbox = self.inbox] in inbox.mapRefreshed() }
+    }
+
+    /// The map refresh ended: decide the parked requests again, on the map in use now.
+    private func refreshEnded() {
+        self.refreshInFlight = false
+        self.lastRefreshEnded = self.clock.now
+        let waiting = self.parked
+        self.parked.removeAll()
+        for request in waiting {
+            self.admit(envelope: request.envelope, header: request.header, body: request.body, afterRefresh: true)
+        }
+    }
+
+    /// Raw requests carry no ids: no deadline or replay checks, only the in-flight bound. A sharded
+    /// server cannot check a key it cannot see, so it refuses them unless configured to allow them.
     private func admitRaw(envelope: [[UInt8]], body: [[UInt8]]) {
         self.statistics.rawRequests += 1
         self.metrics.rawRequests.increment()
+        if self.configuration.ownership != nil, !self.configuration.allowsRawRequests {
+            self.statistics.rawRefusals += 1
+            self.metrics.rawRefusals.increment()
+            // A plain client cannot read a status; tell it in words, in the one frame it expects.
+            self.send([Array(Self.rawRefusal.utf8)], to: envelope, status: .badRequest)
+            return
+        }
         guard self.jobs.count < self.configuration.maxInFlight else {
             self.overloaded(envelope: envelope, mode: .raw)
             return
         }
         self.spawn(ServerRequest(body: body, isRaw: true), envelope: envelope, key: nil, mode: .raw)
     }
+
+    /// What a sharded server answers a raw request, as one frame.
+    static let rawRefusal = "ERR raw requests are refused on a sharded server: a request without a Corsair header carries no key "
+        + "the server can check against its shard map; send it through a Corsair client, or set server.allow_raw_requests"
 
     private func overloaded(envelope: [[UInt8]], mode: ReplyMode) {
         self.statistics.overloadReplies += 1
@@ -484,6 +573,15 @@ final class ServerCore {
                     return (Self.errorContent(error.message, mode: mode), .handlerError)
                 }
             }
+        case .failure(let error as OwnershipMovedError):
+            // The handler found the key moved at the moment of its write: send the client on.
+            guard case .corsair(let requestID, _) = mode else {
+                return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+            }
+            let header = error.endpoint.isEmpty
+                ? ReplyHeader(status: .wrongShard, requestID: requestID, epoch: error.epoch)
+                : ReplyHeader.moved(requestID: requestID, epoch: error.epoch, shardID: error.shardID, endpoint: error.endpoint)
+            return ([header.encode()], header.status)
         case .failure(let error):
             return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
         }

@@ -18,6 +18,8 @@ final class ServerInbox: Sendable {
     struct Contents {
         var completions: [Completion] = []
         var started = false
+        /// Whether a map refresh the loop asked for has finished since it last looked.
+        var refreshed = false
         /// When the loop must be done draining; the earliest of every stop asked for.
         var stopDeadline: ContinuousClock.Instant?
         var finished = false
@@ -71,6 +73,16 @@ final class ServerInbox: Sendable {
         if accepted { self.wakeup.signal() }
     }
 
+    /// Tells the loop that the map refresh it asked for has finished.
+    func mapRefreshed() {
+        let accepted = self.contents.withLock { contents -> Bool in
+            guard !contents.finished else { return false }
+            contents.refreshed = true
+            return true
+        }
+        if accepted { self.wakeup.signal() }
+    }
+
     /// Runs `callback` once the loop has finished (at once if it has).
     func whenFinished(_ callback: @escaping @Sendable (Result<Void, CorsairServerError>) -> Void) {
         let outcome = self.contents.withLock { contents -> Result<Void, CorsairServerError>? in
@@ -83,11 +95,14 @@ final class ServerInbox: Sendable {
         if let outcome { callback(outcome) }
     }
 
-    /// Takes the finished handlers and the orders. I/O thread only.
-    func take(into completions: inout [Completion]) -> (started: Bool, stopDeadline: ContinuousClock.Instant?) {
+    /// Takes the finished handlers, the orders and the news of a finished map refresh. I/O thread only.
+    func take(
+        into completions: inout [Completion]
+    ) -> (started: Bool, stopDeadline: ContinuousClock.Instant?, refreshed: Bool) {
         self.contents.withLock { contents in
             swap(&completions, &contents.completions)
-            return (contents.started, contents.stopDeadline)
+            defer { contents.refreshed = false }
+            return (contents.started, contents.stopDeadline, contents.refreshed)
         }
     }
 

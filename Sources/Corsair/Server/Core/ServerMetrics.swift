@@ -13,6 +13,8 @@ struct ServerMetrics {
     let unroutable: Counter
     let queueFull: Counter
     let rawRequests: Counter
+    let rawRefusals: Counter
+    let mapRefreshes: Counter
     let authenticationRefusals: Counter
 
     init(prefix: String) {
@@ -30,6 +32,8 @@ struct ServerMetrics {
         self.unroutable = Counter(label: "\(prefix)_unroutable_replies_total", dimensions: [("reason", "unreachable")])
         self.queueFull = Counter(label: "\(prefix)_unroutable_replies_total", dimensions: [("reason", "queue_full")])
         self.rawRequests = Counter(label: "\(prefix)_raw_requests_total")
+        self.rawRefusals = Counter(label: "\(prefix)_raw_refusals_total")
+        self.mapRefreshes = Counter(label: "\(prefix)_map_refreshes_total")
         self.authenticationRefusals = Counter(label: "\(prefix)_authentication_refusals_total")
     }
 
@@ -46,6 +50,8 @@ struct ServerMetrics {
         case .deadlineExpired: return "deadline_expired"
         case .handlerError: return "handler_error"
         case .badRequest: return "bad_request"
+        case .moved: return "moved"
+        case .serverMapOlder: return "server_map_older"
         }
     }
 }

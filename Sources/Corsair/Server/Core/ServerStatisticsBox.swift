@@ -7,7 +7,7 @@ import Synchronization
 /// built only when someone reads. (Publishing a struct holding the dictionary shared its storage,
 /// and the next count then copied the whole dictionary: an allocation on every turn.)
 final class ServerStatisticsBox: Sendable {
-    /// Reply counts indexed by ``ReplyStatus`` raw value: room for eight statuses, six today. A
+    /// Reply counts indexed by ``ReplyStatus`` raw value: room for eight statuses, eight today. A
     /// fixed array has no storage to share, so publishing it never leads to a copy.
     typealias ReplyCounts = InlineArray<8, Int>
 
