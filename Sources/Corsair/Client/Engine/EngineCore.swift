@@ -48,6 +48,8 @@ final class EngineCore {
     /// The pool the last admitted call went to: consecutive calls mostly go to the same endpoint,
     /// and comparing its key is cheaper than hashing the endpoint's address again.
     private var lastPool: EndpointPool?
+    /// Set once shutdown began: from then on nothing is sent, and every call fails.
+    private var stopping = false
 
     init(
         configuration: ClientEngine.Configuration,
@@ -296,6 +298,10 @@ final class EngineCore {
     /// Sends the call's next attempt on a pooled socket, opening one if the pool has room, or
     /// queues it. Retries go to the front of the queue so new work cannot starve them.
     private func dispatch(_ call: PendingCall, in pool: EndpointPool, first: Bool) {
+        guard !self.stopping else {
+            self.fail(call, .engineClosed(attempts: call.attempt, endpoint: call.endpoint.address))
+            return
+        }
         if let socket = pool.idle.popLast() {
             self.send(call, on: socket, countsAsAttempt: true)
             return
@@ -716,7 +722,7 @@ final class EngineCore {
 
     private func returnToPool(_ socket: ClientSocket) {
         let pool = socket.pool
-        if let next = pool.waiting.popFirst() {
+        if !self.stopping, let next = pool.waiting.popFirst() {
             self.send(next, on: socket, countsAsAttempt: true)
         } else {
             pool.idle.append(socket)
@@ -730,19 +736,30 @@ final class EngineCore {
         pool.open -= 1
         self.pollerDirty = true
         // The pool has room again: a waiting call may open a socket of its own.
-        if let next = pool.waiting.popFirst() {
+        if !self.stopping, let next = pool.waiting.popFirst() {
             self.dispatch(next, in: pool, first: true)
         }
     }
 
+    /// Fails every call, admitted or not, with ``CorsairError/Code/engineClosed`` and closes every
+    /// socket, sending nothing more: the sockets close first, so failing a call that held one
+    /// cannot hand a waiting call a socket to send on.
     private func shutdown() {
-        for call in Array(self.calls.values) {
-            self.fail(call, .engineClosed(attempts: call.attempt, endpoint: call.endpoint.address))
+        self.stopping = true
+        for pool in self.pools.values {
+            pool.waiting.removeAll()
         }
-        for socket in Array(self.openSockets.values) {
+        for socket in self.openSockets.values {
             socket.close()
         }
         self.openSockets.removeAll()
+        for call in Array(self.calls.values) {
+            self.fail(call, .engineClosed(attempts: call.attempt, endpoint: call.endpoint.address))
+        }
+        // Taken from the inbox in the pass that saw the order to close, never admitted.
+        while let submission = self.submissions.popFirst() {
+            submission.completion(.failure(.engineClosed(attempts: 0, endpoint: submission.endpoint.address)))
+        }
         self.pools.removeAll()
         self.lastPool = nil
         self.poller.removeAll()
