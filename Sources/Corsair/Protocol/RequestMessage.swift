@@ -11,13 +11,7 @@ public enum RequestMessage {
     /// - Throws: ``ProtocolError/Code/tooManyFrames`` for more than 65,535 body frames;
     ///   ``ProtocolError/Code/shardIDTooLong`` for a shard id over 255 UTF-8 bytes.
     public static func encode(header: RequestHeader, body: [[UInt8]]) throws(ProtocolError) -> [[UInt8]] {
-        guard body.count <= WireFormat.maxBodyFrameCount else {
-            throw ProtocolError(
-                code: .tooManyFrames,
-                message: "request has \(body.count) body frames; at most \(WireFormat.maxBodyFrameCount) fit",
-                requestID: header.requestID
-            )
-        }
+        try RequestHeader.checkLimits(shardIDLength: 0, keyLength: 0, bodyFrameCount: body.count, requestID: header.requestID)
         var header = header
         header.bodyFrameCount = UInt16(truncatingIfNeeded: body.count)
         var frames: [[UInt8]] = []

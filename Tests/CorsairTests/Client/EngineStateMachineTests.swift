@@ -431,3 +431,37 @@ struct EngineStateMachineTests {
         #expect(calls.allSatisfy { $0.attempt <= policy.attempts })
     }
 }
+
+@Suite("Engine state machine: guards follow the policy")
+struct EngineGuardsTests {
+    @Test("an endpoint's breaker and budget follow a changed policy instead of the first request's")
+    func guardsFollowPolicy() {
+        typealias Machine = EngineStateMachine
+        let start = EngineStateMachineTests.start
+        let strict = EngineStateMachineTests.policy(breaker: .init(failures: 1, openFor: .seconds(60)))
+        var machine = Machine()
+        var guards = Machine.Guards(policy: strict)
+        guards.breaker?.recordFailure(now: start)
+        var refused = Machine.Call(policy: strict, endpoint: "e", submittedAt: start)
+        #expect(EngineStateMachineTests.failure(machine.admit(&refused, guards: &guards, cancelled: false, now: start))?.code == .circuitOpen)
+
+        // A reloaded retry section with another breaker: the endpoint starts afresh under it.
+        let reloaded = EngineStateMachineTests.policy(
+            budget: .init(ratio: 0.5, minPerSecond: 1, window: .seconds(1)),
+            breaker: .init(failures: 3, openFor: .seconds(1))
+        )
+        var admitted = Machine.Call(policy: reloaded, endpoint: "e", submittedAt: start)
+        guard case .dispatch = machine.admit(&admitted, guards: &guards, cancelled: false, now: start) else {
+            Issue.record("refused under the new policy")
+            return
+        }
+        #expect(guards.breaker?.configuration.failures == 3)
+        #expect(guards.budget?.configuration.ratio == 0.5)
+
+        // A policy without them drops them.
+        var plain = Machine.Call(policy: EngineStateMachineTests.policy(), endpoint: "e", submittedAt: start)
+        _ = machine.admit(&plain, guards: &guards, cancelled: false, now: start)
+        #expect(guards.breaker == nil)
+        #expect(guards.budget == nil)
+    }
+}

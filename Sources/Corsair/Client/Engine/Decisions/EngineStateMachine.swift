@@ -72,6 +72,18 @@ package struct EngineStateMachine {
             self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
         }
 
+        /// Follows a call's policy: a budget or breaker whose settings changed (the engine's
+        /// settings, a reloaded `retry:` section) starts afresh under the new ones, rather than the
+        /// endpoint keeping whatever its first request asked for for the rest of its life.
+        package mutating func follow(_ policy: RetryPolicy) {
+            if self.budget?.configuration != policy.budget {
+                self.budget = policy.budget.map { RetryBudget(configuration: $0) }
+            }
+            if self.breaker?.configuration != policy.circuitBreaker {
+                self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
+            }
+        }
+
         package var isBreakerOpen: Bool {
             if case .open = self.breaker?.state { return true }
             return false
@@ -137,6 +149,7 @@ package struct EngineStateMachine {
         if cancelled {
             return .fail(.cancelled(attempts: 0, endpoint: call.endpoint))
         }
+        guards.follow(call.policy)
         guards.budget?.recordRequest(now: now)
         if guards.breaker != nil {
             guard guards.breaker?.allowRequest(now: now) == true else {
