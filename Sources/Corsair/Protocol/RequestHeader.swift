@@ -79,10 +79,7 @@ public struct RequestHeader: Hashable, Sendable {
     /// - Throws: ``ProtocolError/Code/shardIDTooLong`` when the shard id is over 255 UTF-8 bytes;
     ///   ``ProtocolError/Code/routingKeyTooLong`` when the key is over 65,535 bytes.
     public func encode() throws(ProtocolError) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(WireFormat.requestFixedSize + (self.shardID?.utf8.count ?? 0) + (self.routingKey?.count ?? 0))
-        try self.encode(into: &out)
-        return out
+        try RequestMessage.headerFrame(self, key: self.routingKey)
     }
 
     /// Appends the header's bytes to `out`.

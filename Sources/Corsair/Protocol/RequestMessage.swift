@@ -20,4 +20,17 @@ public enum RequestMessage {
         frames.append(contentsOf: body)
         return frames
     }
+
+    /// The header frame of a request whose routing key is `key` (whatever `header.routingKey` holds),
+    /// sized once: the one encoder of request headers, used by the client engine for every send.
+    ///
+    /// Taking the key as a byte collection lets the engine pass a `String` key's UTF-8 view, so the
+    /// key is copied only into the frame.
+    /// - Throws: ``ProtocolError/Code/shardIDTooLong`` or ``ProtocolError/Code/routingKeyTooLong``.
+    public static func headerFrame<Key: Collection<UInt8>>(_ header: RequestHeader, key: Key?) throws(ProtocolError) -> [UInt8] {
+        var frame: [UInt8] = []
+        frame.reserveCapacity(RequestHeader.fixedSize + (header.shardID?.utf8.count ?? 0) + (key?.count ?? 0))
+        try header.encode(into: &frame, key: key)
+        return frame
+    }
 }

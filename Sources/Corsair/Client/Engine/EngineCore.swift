@@ -376,11 +376,7 @@ final class EngineCore {
                     shardID: call.options.shardID,
                     bodyFrameCount: UInt16(clamping: call.body.count)
                 )
-                var frame: [UInt8] = []
-                frame.reserveCapacity(
-                    RequestHeader.fixedSize + (call.options.shardID?.utf8.count ?? 0) + (call.options.routingKey?.utf8.count ?? 0)
-                )
-                try header.encode(into: &frame, key: call.options.routingKey?.utf8)
+                let frame = try RequestMessage.headerFrame(header, key: call.options.routingKey?.utf8)
                 try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)
                 if !call.body.isEmpty {
                     try socket.socket.send(multipart: call.body, dontWait: true)
