@@ -13,6 +13,7 @@ extension CorsairCommand {
             BenchCommand.self,
             ReconnectStormCommand.self,
             FloodCommand.self,
+            SimulateCommand.self,
         ]
     }
 }
