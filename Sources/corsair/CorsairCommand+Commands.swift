@@ -14,6 +14,7 @@ extension CorsairCommand {
             ReconnectStormCommand.self,
             FloodCommand.self,
             SimulateCommand.self,
+            TuneCommand.self,
         ]
     }
 }
