@@ -106,6 +106,22 @@ struct SimulatorTests {
         #expect(try run(seed: 43) != first)
     }
 
+    @Test("another policy sees the same workload: the same requests from the same seed")
+    func comparedRunsShareTheWorkload() throws {
+        let map = try SimulationFixture.map(shards: 3)
+        let workload = SimulationScenario.Workload.open(clients: 30, ratePerClient: 10, duration: .seconds(20))
+        let faults = ["s1:down@5s+5s"]
+        let patient = try SimulationFixture.run(map: map, workload: workload, faults: faults, policy: SimulationFixture.policy(attempts: 5))
+        let hasty = try SimulationFixture.run(
+            map: map,
+            workload: workload,
+            faults: faults,
+            policy: SimulationFixture.policy(attempts: 1, breaker: CircuitBreaker.Configuration(failures: 1, openFor: .seconds(1)))
+        )
+        #expect(patient.requests == hasty.requests)
+        #expect(patient.attempts != hasty.attempts)
+    }
+
     @Test("resend mode takes a late reply that comes before the retry; recreate mode cannot")
     func resendTakesLateReply() throws {
         let map = try SimulationFixture.map(shards: 1)

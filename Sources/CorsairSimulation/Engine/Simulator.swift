@@ -50,7 +50,11 @@ final class SimulationRun {
     private let scenario: SimulationScenario
     private let policy: RetryPolicy
     private let shardCount: Int
-    private var random: SimulationRandom
+    /// Three streams, so that a change of policy leaves the workload alone: `--compare` runs
+    /// see the same requests at the same instants from the same clients.
+    private var workloadRandom: SimulationRandom
+    private var networkRandom: SimulationRandom
+    private var backoffRandom: SimulationRandom
     private let origin = ContinuousClock.now
 
     private var events = Heap<SimulationEvent>()
@@ -86,7 +90,9 @@ final class SimulationRun {
         self.scenario = scenario
         self.policy = scenario.policy
         self.shardCount = scenario.shardIDs.count
-        self.random = SimulationRandom(seed: scenario.seed)
+        self.workloadRandom = SimulationRandom(seed: scenario.seed)
+        self.networkRandom = SimulationRandom(seed: scenario.seed ^ 0x6E65_7477_6F72_6B00)
+        self.backoffRandom = SimulationRandom(seed: scenario.seed ^ 0x6261_636B_6F66_6600)
         self.attemptTimeout = max(1, scenario.policy.attemptTimeout.nanosecondsClamped)
         self.deadline = scenario.policy.deadline.map { max(1, $0.nanosecondsClamped) }
         self.latencyTables = scenario.latency.map(\.table)
@@ -132,21 +138,21 @@ final class SimulationRun {
 
     private func scheduleNextArrival() {
         // Poisson arrivals of all clients together: exponential gaps, each request from a uniform client.
-        let gap = -self.meanGap * log(1 - self.random.unit())
+        let gap = -self.meanGap * log(1 - self.workloadRandom.unit())
         let time = self.now &+ max(1, Int64(gap.rounded()))
         guard time < self.arrivalEnd else { return }
         self.schedule(.arrival, at: time, slot: -1)
     }
 
     private func arrive() {
-        let client = Int(self.random.next() % UInt64(self.clientCount))
+        let client = Int(self.workloadRandom.next() % UInt64(self.clientCount))
         let shard = self.pickShard()
         self.admit(client: client, shard: shard, worker: -1)
         self.scheduleNextArrival()
     }
 
     private func pickShard() -> Int {
-        let u = self.random.unit()
+        let u = self.workloadRandom.unit()
         var low = 0
         var high = self.cumulativeWeights.count - 1
         while low < high {
@@ -251,7 +257,7 @@ final class SimulationRun {
             return
         }
         let previous: Duration? = call.previousDelay >= 0 ? .nanoseconds(call.previousDelay) : nil
-        var delay = self.policy.backoff.delay(beforeRetry: Int(call.attempt), previous: previous, using: &self.random).nanosecondsClamped
+        var delay = self.policy.backoff.delay(beforeRetry: Int(call.attempt), previous: previous, using: &self.backoffRandom).nanosecondsClamped
         if let retryAfter, retryAfter > delay {
             delay = retryAfter
         }
@@ -310,7 +316,7 @@ final class SimulationRun {
             self.calls[slot].replyAt = .max
             return
         }
-        var latency = self.latencyTables[shard].sample(self.random.unit())
+        var latency = self.latencyTables[shard].sample(self.networkRandom.unit())
         for entry in faults where served >= entry.start && served < entry.end {
             switch entry.fault.kind {
             case .down:
@@ -318,7 +324,7 @@ final class SimulationRun {
             case .slow(let extra):
                 latency &+= extra.nanosecondsClamped
             case .overload(let share, let retryAfter):
-                if share >= 1 || self.random.unit() < share {
+                if share >= 1 || self.networkRandom.unit() < share {
                     self.calls[slot].replyOverloaded = true
                     self.calls[slot].retryAfter = retryAfter.nanosecondsClamped
                 }
