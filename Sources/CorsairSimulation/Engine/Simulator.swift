@@ -28,7 +28,7 @@ public struct Simulator: Sendable {
     public func run() -> SimulationReport {
         let clock = ContinuousClock()
         let started = clock.now
-        let run = SimulationRun(self.scenario)
+        var run = SimulationRun(self.scenario)
         run.run()
         return SimulationReport(run.statistics, scenario: self.scenario, virtualEnd: run.now, wall: started.duration(to: clock.now))
     }
@@ -46,7 +46,10 @@ public struct Simulator: Sendable {
 ///   other than "circuit open", counts against it.
 /// Once the engine's decisions live in a state machine of their own, this should drive that
 /// instead of mirroring them.
-final class SimulationRun {
+///
+/// A struct rather than a class: its arrays are mutated millions of times a run, and a class's
+/// stored properties would pay a dynamic exclusivity check on every access.
+struct SimulationRun {
     private let scenario: SimulationScenario
     private let policy: RetryPolicy
     private let shardCount: Int
@@ -73,7 +76,8 @@ final class SimulationRun {
     private let deadline: Int64?
     private let latencyTables: [LatencyProfile.SampleTable]
     private let cumulativeWeights: [Double]
-    private let faultsByShard: [[(fault: Fault, index: Int, start: Int64, end: Int64)]]
+    /// Each shard's faults, as plain numbers so that the hot path copies no strings.
+    private let faultsByShard: [[FaultWindow]]
     /// Instants where some fault is in force, merged.
     private let faultWindows: [(start: Int64, end: Int64)]
 
@@ -101,16 +105,16 @@ final class SimulationRun {
             running += $0
             return running
         }
-        var byShard = Array(repeating: [(fault: Fault, index: Int, start: Int64, end: Int64)](), count: scenario.shardIDs.count)
-        for (index, fault) in scenario.faults.enumerated() {
-            byShard[fault.shard].append((fault, index, fault.startNanoseconds, fault.endNanoseconds))
+        var byShard = Array(repeating: [FaultWindow](), count: scenario.shardIDs.count)
+        for fault in scenario.faults {
+            byShard[fault.shard].append(FaultWindow(fault))
         }
         self.faultsByShard = byShard
         self.faultWindows = Self.merged(scenario.faults.map { ($0.startNanoseconds, $0.endNanoseconds) })
         self.statistics = SimulationStatistics(faults: scenario.faults)
     }
 
-    func run() {
+    mutating func run() {
         switch self.scenario.workload {
         case .open(let clients, let rate, let duration):
             self.clientCount = clients
@@ -136,7 +140,7 @@ final class SimulationRun {
 
     // MARK: Workload
 
-    private func scheduleNextArrival() {
+    private mutating func scheduleNextArrival() {
         // Poisson arrivals of all clients together: exponential gaps, each request from a uniform client.
         let gap = -self.meanGap * log(1 - self.workloadRandom.unit())
         let time = self.now &+ max(1, Int64(gap.rounded()))
@@ -144,14 +148,14 @@ final class SimulationRun {
         self.schedule(.arrival, at: time, slot: -1)
     }
 
-    private func arrive() {
+    private mutating func arrive() {
         let client = Int(self.workloadRandom.next() % UInt64(self.clientCount))
         let shard = self.pickShard()
         self.admit(client: client, shard: shard, worker: -1)
         self.scheduleNextArrival()
     }
 
-    private func pickShard() -> Int {
+    private mutating func pickShard() -> Int {
         let u = self.workloadRandom.unit()
         var low = 0
         var high = self.cumulativeWeights.count - 1
@@ -162,7 +166,7 @@ final class SimulationRun {
         return low
     }
 
-    private func startClosedRequest(worker: Int32) {
+    private mutating func startClosedRequest(worker: Int32) {
         guard case .closed(_, let requests, let keys) = self.scenario.workload, self.nextTicket < requests else { return }
         let shard = self.scenario.keyShards[self.nextTicket % keys]
         self.nextTicket += 1
@@ -171,7 +175,7 @@ final class SimulationRun {
 
     // MARK: The engine's decisions
 
-    private func admit(client: Int, shard: Int, worker: Int32) {
+    private mutating func admit(client: Int, shard: Int, worker: Int32) {
         let slot = self.allocateSlot()
         let pair = self.pairIndex(client: client, shard: shard)
         var call = SimulatedCall()
@@ -192,14 +196,19 @@ final class SimulationRun {
 
         let instant = self.instant(self.now)
         if self.policy.budget != nil {
-            self.budgets[Int(pair)].recordRequest(now: instant)
+            self.budgets.withUnsafeMutableBufferPointer { $0[Int(pair)].recordRequest(now: instant) }
         }
         if self.policy.circuitBreaker != nil {
-            guard self.breakers[Int(pair)].allowRequest(now: instant) else {
+            let (allowed, halfOpen) = self.breakers.withUnsafeMutableBufferPointer { breakers in
+                let allowed = breakers[Int(pair)].allowRequest(now: instant)
+                if case .halfOpen = breakers[Int(pair)].state { return (allowed, true) }
+                return (allowed, false)
+            }
+            guard allowed else {
                 self.finish(Int(slot), .circuitOpen)
                 return
             }
-            if case .halfOpen = self.breakers[Int(pair)].state {
+            if halfOpen {
                 self.calls[Int(slot)].isBreakerProbe = true
             }
         }
@@ -208,7 +217,7 @@ final class SimulationRun {
 
     /// Sends the call's next attempt: draws when (and whether) its reply comes, and schedules
     /// whichever comes first, the reply or the attempt deadline.
-    private func send(_ slot: Int) {
+    private mutating func send(_ slot: Int) {
         self.calls[slot].attempt += 1
         self.statistics.attemptSent(self.calls[slot])
         var attemptDeadline = self.now &+ self.attemptTimeout
@@ -223,7 +232,7 @@ final class SimulationRun {
         }
     }
 
-    private func replyArrived(_ slot: Int) {
+    private mutating func replyArrived(_ slot: Int) {
         self.calls[slot].gotReply = true
         self.calls[slot].replyAt = .max
         if self.calls[slot].replyOverloaded {
@@ -233,11 +242,11 @@ final class SimulationRun {
         }
     }
 
-    private func attemptTimedOut(_ slot: Int) {
+    private mutating func attemptTimedOut(_ slot: Int) {
         self.attemptFailed(slot, retryAfter: nil)
     }
 
-    private func attemptFailed(_ slot: Int, retryAfter: Int64?) {
+    private mutating func attemptFailed(_ slot: Int, retryAfter: Int64?) {
         let call = self.calls[slot]
         guard Int(call.attempt) < self.policy.attempts else {
             self.finish(slot, retryAfter != nil ? .overloaded : .abandoned)
@@ -252,7 +261,7 @@ final class SimulationRun {
             self.finish(slot, .circuitOpen)
             return
         }
-        if self.policy.budget != nil, !self.budgets[Int(call.pair)].tryWithdraw(now: instant) {
+        if self.policy.budget != nil, !self.budgets.withUnsafeMutableBufferPointer({ $0[Int(call.pair)].tryWithdraw(now: instant) }) {
             self.finish(slot, .budgetExhausted)
             return
         }
@@ -276,14 +285,16 @@ final class SimulationRun {
         }
     }
 
-    private func finish(_ slot: Int, _ ending: SimulatedCall.Ending) {
+    private mutating func finish(_ slot: Int, _ ending: SimulatedCall.Ending) {
         let call = self.calls[slot]
         if self.policy.circuitBreaker != nil {
             let instant = self.instant(self.now)
-            if call.gotReply {
-                self.breakers[Int(call.pair)].recordSuccess(now: instant)
-            } else if ending != .circuitOpen, call.attempt > 0 {
-                self.breakers[Int(call.pair)].recordFailure(now: instant)
+            self.breakers.withUnsafeMutableBufferPointer { breakers in
+                if call.gotReply {
+                    breakers[Int(call.pair)].recordSuccess(now: instant)
+                } else if ending != .circuitOpen, call.attempt > 0 {
+                    breakers[Int(call.pair)].recordFailure(now: instant)
+                }
             }
         }
         self.statistics.finished(call, ending, at: self.now)
@@ -297,7 +308,7 @@ final class SimulationRun {
 
     /// Draws the reply of an attempt sent now: a down shard holds it until the fault ends, a
     /// slow one adds its delay, an overloaded one may answer "overloaded".
-    private func drawReply(_ slot: Int) {
+    private mutating func drawReply(_ slot: Int) {
         let shard = Int(self.calls[slot].shard)
         let faults = self.faultsByShard[shard]
         var served = self.now
@@ -305,7 +316,7 @@ final class SimulationRun {
             var moved = true
             while moved && served != .max {
                 moved = false
-                for entry in faults where entry.fault.kind == .down && served >= entry.start && served < entry.end {
+                for entry in faults where entry.isDown && served >= entry.start && served < entry.end {
                     served = entry.end
                     moved = true
                 }
@@ -318,16 +329,10 @@ final class SimulationRun {
         }
         var latency = self.latencyTables[shard].sample(self.networkRandom.unit())
         for entry in faults where served >= entry.start && served < entry.end {
-            switch entry.fault.kind {
-            case .down:
-                break
-            case .slow(let extra):
-                latency &+= extra.nanosecondsClamped
-            case .overload(let share, let retryAfter):
-                if share >= 1 || self.networkRandom.unit() < share {
-                    self.calls[slot].replyOverloaded = true
-                    self.calls[slot].retryAfter = retryAfter.nanosecondsClamped
-                }
+            latency &+= entry.extraLatency
+            if entry.overloadShare > 0, entry.overloadShare >= 1 || self.networkRandom.unit() < entry.overloadShare {
+                self.calls[slot].replyOverloaded = true
+                self.calls[slot].retryAfter = entry.retryAfter
             }
         }
         let (replyAt, overflow) = served.addingReportingOverflow(max(0, latency))
@@ -335,24 +340,24 @@ final class SimulationRun {
     }
 
     private func isDown(shard: Int, at time: Int64) -> Bool {
-        self.faultsByShard[shard].contains { $0.fault.kind == .down && time >= $0.start && time < $0.end }
+        self.faultsByShard[shard].contains { $0.isDown && time >= $0.start && time < $0.end }
     }
 
     // MARK: Bookkeeping
 
-    private func schedule(_ kind: SimulationEvent.Kind, at time: Int64, slot: Int) {
+    private mutating func schedule(_ kind: SimulationEvent.Kind, at time: Int64, slot: Int) {
         self.sequence &+= 1
         self.events.insert(SimulationEvent(time: time, sequence: self.sequence, kind: kind, slot: Int32(truncatingIfNeeded: slot)))
     }
 
-    private func allocateSlot() -> Int32 {
+    private mutating func allocateSlot() -> Int32 {
         if let slot = self.freeSlots.popLast() { return slot }
         self.calls.append(SimulatedCall())
         return Int32(self.calls.count - 1)
     }
 
     /// The client's policy state for the shard, made on first use as the engine makes a pool.
-    private func pairIndex(client: Int, shard: Int) -> Int32 {
+    private mutating func pairIndex(client: Int, shard: Int) -> Int32 {
         let key = client &* self.shardCount &+ shard
         if let index = self.pairs[key] { return index }
         let index = Int32(self.pairs.count)
@@ -380,5 +385,30 @@ final class SimulationRun {
             }
         }
         return result
+    }
+}
+
+/// A fault as the hot path needs it: its window and effects as plain numbers.
+struct FaultWindow {
+    let start: Int64
+    let end: Int64
+    let isDown: Bool
+    /// Added to each reply's time, nanoseconds.
+    let extraLatency: Int64
+    /// The share of replies that say "overloaded"; 0 for other faults.
+    let overloadShare: Double
+    let retryAfter: Int64
+
+    init(_ fault: Fault) {
+        self.start = fault.startNanoseconds
+        self.end = fault.endNanoseconds
+        switch fault.kind {
+        case .down:
+            (self.isDown, self.extraLatency, self.overloadShare, self.retryAfter) = (true, 0, 0, 0)
+        case .slow(let extra):
+            (self.isDown, self.extraLatency, self.overloadShare, self.retryAfter) = (false, extra.nanosecondsClamped, 0, 0)
+        case .overload(let share, let retryAfter):
+            (self.isDown, self.extraLatency, self.overloadShare, self.retryAfter) = (false, 0, share, retryAfter.nanosecondsClamped)
+        }
     }
 }
