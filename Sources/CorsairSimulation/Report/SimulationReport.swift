@@ -33,6 +33,8 @@ public struct SimulationReport: Sendable, Encodable {
     public var errors: [String: Int]
     /// Attempts sent, first attempts included.
     public var attempts: Int
+    /// Attempts after a request's first, as `corsair load` counts them.
+    public var retries: Int
     /// Succeeded ÷ requests.
     public var successRate: Double
     /// Attempts ÷ requests, over the whole run.
@@ -64,7 +66,7 @@ public struct SimulationReport: Sendable, Encodable {
     public var seed: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case requests, succeeded, errors, attempts, seed, events, faults
+        case requests, succeeded, errors, attempts, retries, seed, events, faults
         case successRate = "success_rate"
         case amplification
         case faultedAmplification = "amplification_faulted"
@@ -88,6 +90,7 @@ public struct SimulationReport: Sendable, Encodable {
         }
         self.errors = errors
         self.attempts = statistics.attempts
+        self.retries = statistics.retries
         self.successRate = Self.rounded(statistics.requests > 0 ? Double(statistics.succeeded) / Double(statistics.requests) : 0, places: 6)
         self.amplification = Self.rounded(statistics.requests > 0 ? Double(statistics.attempts) / Double(statistics.requests) : 0, places: 4)
         let hasFaults = !scenario.faults.isEmpty
@@ -114,6 +117,7 @@ public struct SimulationReport: Sendable, Encodable {
         try container.encode(self.succeeded, forKey: .succeeded)
         try container.encode(self.errors, forKey: .errors)
         try container.encode(self.attempts, forKey: .attempts)
+        try container.encode(self.retries, forKey: .retries)
         try container.encode(self.successRate, forKey: .successRate)
         try container.encode(self.amplification, forKey: .amplification)
         // Absent figures are null rather than missing, so every key is always there for scripts.

@@ -46,6 +46,8 @@ struct SimulationStatistics {
     var requests = 0
     var succeeded = 0
     var attempts = 0
+    /// Attempts after a request's first, as `corsair load` counts retries.
+    var retries = 0
     var endings: [SimulatedCall.Ending: Int] = [:]
     /// Requests to a shard under a fault when they were sent.
     var faulted = Amplification()
@@ -78,6 +80,9 @@ struct SimulationStatistics {
 
     mutating func attemptSent(_ call: SimulatedCall) {
         self.attempts += 1
+        if call.attempt > 1 {
+            self.retries += 1
+        }
         if call.shardFaulted {
             self.faulted.attempts += 1
         } else if call.anyFault {
