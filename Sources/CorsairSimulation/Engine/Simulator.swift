@@ -120,6 +120,10 @@ struct SimulationRun {
             self.clientCount = clients
             self.arrivalEnd = duration.nanosecondsClamped
             self.meanGap = 1e9 / (Double(clients) * rate)
+            // Room for the (client, shard) pairs the run can touch, so that the policy tables are
+            // not copied as they grow; at most one pair per expected request.
+            let expected = min(Double(clients) * Double(self.shardCount), Double(clients) * rate * (duration / .seconds(1)) * 1.05, 16e6)
+            self.reservePairs(Int(expected))
             self.scheduleNextArrival()
         case .closed(let concurrency, let requests, _):
             for worker in 0..<min(concurrency, requests) {
@@ -354,6 +358,12 @@ struct SimulationRun {
         if let slot = self.freeSlots.popLast() { return slot }
         self.calls.append(SimulatedCall())
         return Int32(self.calls.count - 1)
+    }
+
+    private mutating func reservePairs(_ count: Int) {
+        self.pairs.reserveCapacity(count)
+        if self.policy.budget != nil { self.budgets.reserveCapacity(count) }
+        if self.policy.circuitBreaker != nil { self.breakers.reserveCapacity(count) }
     }
 
     /// The client's policy state for the shard, made on first use as the engine makes a pool.
