@@ -20,21 +20,8 @@ struct Calibration: Sendable {
     let concurrency: Int
     let operation: Operation
 
-    /// What each calibration request asks. Its own type rather than `corsair load`'s, whose
-    /// options are being reworked; the bodies are the same.
-    enum Operation: String, Sendable {
-        case incr
-        case get
-        case echo
-
-        func body(key: String) -> [[UInt8]] {
-            switch self {
-            case .incr: return [Array("INCR \(key)".utf8)]
-            case .get: return [Array("GET \(key)".utf8)]
-            case .echo: return [Array(key.utf8)]
-            }
-        }
-    }
+    /// What each calibration request asks: the bodies `corsair load --op` sends.
+    typealias Operation = LoadCommand.Operation
 
     /// What one calibration run measured.
     struct Result: Sendable {
