@@ -135,6 +135,13 @@ struct SimulatorTests {
             ).successRate
         }
         #expect(try successRate(.resend) == 1)
+        let resend = try SimulationFixture.run(
+            map: map,
+            workload: .open(clients: 1, ratePerClient: 20, duration: .seconds(5)),
+            faults: ["s0:slow=150ms@0s"],
+            policy: SimulationFixture.policy(attempts: 2, backoff: Backoff(initial: .milliseconds(200), maximum: .milliseconds(200), jitter: .none), mode: .resend)
+        )
+        #expect(resend.succeededByAttempt == ["1": resend.requests], "the first attempt's late reply answers the request")
         #expect(try successRate(.recreate) == 0)
     }
 

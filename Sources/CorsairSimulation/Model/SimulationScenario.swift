@@ -29,6 +29,11 @@ public struct SimulationScenario: Sendable {
         case closed(concurrency: Int, requests: Int, keys: Int)
     }
 
+    /// The most clients a scenario may have: client numbers are kept in 32 bits.
+    public static let maximumClients = 100_000_000
+    /// The most requests in flight a closed workload may have.
+    public static let maximumConcurrency = 1_000_000
+
     /// The shards' ids, in map order.
     public var shardIDs: [String]
     /// Each shard's share of uniformly spread keys, in map order; sums to 1.
@@ -67,11 +72,15 @@ public struct SimulationScenario: Sendable {
         switch workload {
         case .open(let clients, let rate, let duration):
             guard clients >= 1 else { throw .workload("--clients \(clients)", "must be at least 1") }
+            guard clients <= Self.maximumClients else { throw .workload("--clients \(clients)", "must be at most \(Self.maximumClients)") }
             guard rate.isFinite, rate > 0 else { throw .workload("--rate \(rate)", "must be a positive number of requests per second per client") }
             guard duration > .zero else { throw .workload("--duration \(duration)", "must be positive") }
             self.keyShards = []
         case .closed(let concurrency, let requests, let keys):
             guard concurrency >= 1 else { throw .workload("--concurrency \(concurrency)", "must be at least 1") }
+            guard concurrency <= Self.maximumConcurrency else {
+                throw .workload("--concurrency \(concurrency)", "must be at most \(Self.maximumConcurrency)")
+            }
             guard requests >= 1 else { throw .workload("--requests \(requests)", "must be at least 1") }
             guard keys >= 1 else { throw .workload("--keys \(keys)", "must be at least 1") }
             self.keyShards = (0..<keys).map { map.shardIndex(forKey: "key-\($0)") }

@@ -29,6 +29,8 @@ public struct SimulationReport: Sendable, Encodable {
     public var requests: Int
     /// Requests that got their reply.
     public var succeeded: Int
+    /// Successful requests by the attempt that got the reply, keyed "1", "2", …
+    public var succeededByAttempt: [String: Int]
     /// Requests that failed, by error kind as `corsair load` names them (`abandoned`, `circuit_open`…).
     public var errors: [String: Int]
     /// Attempts sent, first attempts included.
@@ -68,6 +70,7 @@ public struct SimulationReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case requests, succeeded, errors, attempts, retries, seed, events, faults
         case successRate = "success_rate"
+        case succeededByAttempt = "succeeded_by_attempt"
         case amplification
         case faultedAmplification = "amplification_faulted"
         case healthyAmplification = "amplification_healthy"
@@ -84,6 +87,11 @@ public struct SimulationReport: Sendable, Encodable {
     init(_ statistics: SimulationStatistics, scenario: SimulationScenario, virtualEnd: Int64, wall: Duration) {
         self.requests = statistics.requests
         self.succeeded = statistics.succeeded
+        var byAttempt: [String: Int] = [:]
+        for (attempt, count) in statistics.succeededByAttempt.enumerated() where count > 0 {
+            byAttempt["\(attempt)"] = count
+        }
+        self.succeededByAttempt = byAttempt
         var errors: [String: Int] = [:]
         for (ending, count) in statistics.endings {
             errors[Self.kind(ending)] = count
@@ -115,6 +123,7 @@ public struct SimulationReport: Sendable, Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(self.requests, forKey: .requests)
         try container.encode(self.succeeded, forKey: .succeeded)
+        try container.encode(self.succeededByAttempt, forKey: .succeededByAttempt)
         try container.encode(self.errors, forKey: .errors)
         try container.encode(self.attempts, forKey: .attempts)
         try container.encode(self.retries, forKey: .retries)

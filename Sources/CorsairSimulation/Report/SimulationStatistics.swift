@@ -45,6 +45,8 @@ struct SimulationStatistics {
 
     var requests = 0
     var succeeded = 0
+    /// Successful requests by the attempt that got the reply: index 1 for the first attempt.
+    var succeededByAttempt: [Int] = [0]
     var attempts = 0
     /// Attempts after a request's first, as `corsair load` counts retries.
     var retries = 0
@@ -95,6 +97,11 @@ struct SimulationStatistics {
         let ok = ending == .succeeded
         if ok {
             self.succeeded += 1
+            let attempt = Int(call.attempt)
+            if attempt >= self.succeededByAttempt.count {
+                self.succeededByAttempt.append(contentsOf: repeatElement(0, count: attempt - self.succeededByAttempt.count + 1))
+            }
+            self.succeededByAttempt[attempt] += 1
             _ = self.latency.record(min(elapsed, self.latency.highestTrackableValue))
         } else {
             self.endings[ending, default: 0] += 1

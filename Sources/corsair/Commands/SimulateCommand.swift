@@ -33,7 +33,7 @@ struct SimulateCommand: ParsableCommand {
             --compare runs the same workload, faults and seed with another file's retry: section \
             and shows both. --json prints one object: success_rate, amplification, \
             amplification_faulted, amplification_healthy, p50_ms, p99_ms, p999_ms, fail_fast_ms, \
-            fail_p99_ms, recovery_s, faults, requests, succeeded, errors, attempts, retries, events, seed, \
+            fail_p99_ms, recovery_s, faults, requests, succeeded, succeeded_by_attempt, errors, attempts, retries, events, seed, \
             virtual_s, wall_s, and with --compare the same under "compare". The same --seed gives \
             the same figures (wall_s aside).
 

@@ -66,6 +66,10 @@ struct TuneCommand: AsyncParsableCommand {
             throw InputProblem("--config \(self.config)", "\(error)").report()
         }
         let keys = calibration.keysByShard()
+        if let empty = keys.firstIndex(where: \.isEmpty) {
+            await client.shutdown()
+            throw InputProblem("--config \(self.config)", "found no key that routes to shard \(calibration.map.shards[empty].id)").report()
+        }
         let unreachable = await calibration.unreachableShards(client: client, keys: keys)
         guard unreachable.isEmpty else {
             await client.shutdown()
@@ -111,7 +115,9 @@ struct TuneCommand: AsyncParsableCommand {
         let calibration = Calibration(
             map: map,
             duration: try self.duration.map { text throws(InputProblem) in try InputProblem.duration(text, flag: "--duration") } ?? .seconds(10),
-            concurrency: try self.concurrency.map { text throws(InputProblem) in try InputProblem.integer(text, flag: "--concurrency") } ?? 8,
+            concurrency: try self.concurrency.map { text throws(InputProblem) in
+                try InputProblem.integer(text, flag: "--concurrency", maximum: Calibration.maximumConcurrency)
+            } ?? 8,
             operation: operation
         )
         return (calibration, current)

@@ -26,6 +26,9 @@ enum SimulationTable {
             ("requests", { "\($0.requests)" }),
             ("success rate", { String(format: "%.4f%%", $0.successRate * 100) }),
             ("errors", { $0.errors.isEmpty ? "none" : $0.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }),
+            ("succeeded by attempt", { report in
+                report.succeededByAttempt.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
+            }),
             ("retries", { "\($0.retries)" }),
             ("amplification", { String(format: "%.3f", $0.amplification) }),
             ("  faulted shards", { Self.ratio($0.faultedAmplification) }),

@@ -41,13 +41,16 @@ struct InputProblem: Error, CustomStringConvertible {
         return duration
     }
 
-    /// A whole number of at least `minimum`.
-    static func integer(_ text: String, flag: String, minimum: Int = 1) throws(InputProblem) -> Int {
+    /// A whole number from `minimum` to `maximum`.
+    static func integer(_ text: String, flag: String, minimum: Int = 1, maximum: Int = .max) throws(InputProblem) -> Int {
         guard let value = Int(text) else {
             throw InputProblem("\(flag) \(text)", "not a whole number")
         }
         guard value >= minimum else {
             throw InputProblem("\(flag) \(text)", "must be at least \(minimum)")
+        }
+        guard value <= maximum else {
+            throw InputProblem("\(flag) \(text)", "must be at most \(maximum)")
         }
         return value
     }

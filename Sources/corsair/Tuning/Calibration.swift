@@ -12,6 +12,8 @@ struct Calibration: Sendable {
     static let attemptTimeout: Duration = .seconds(5)
     /// How long the first request to each shard may take before the cluster counts as unreachable.
     static let reachabilityTimeout: Duration = .seconds(3)
+    /// The most requests in flight a calibration may have.
+    static let maximumConcurrency = 10_000
     /// Keys per shard, used in turn.
     static let keysPerShard = 64
 
