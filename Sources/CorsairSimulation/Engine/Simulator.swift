@@ -4,9 +4,9 @@ import HeapModule
 
 /// Runs a ``SimulationScenario`` in virtual time and reports what its clients saw.
 ///
-/// Each client keeps, per shard, the engine's own ``RetryBudget`` and ``CircuitBreaker`` values,
-/// and every retry decision asks them, the ``RetryPolicy`` and its ``Backoff`` in the order the
-/// client engine does (see ``SimulationRun``). Only the network is modelled: each attempt's reply
+/// Each client keeps, per shard, the engine's own `RetryBudget` and `CircuitBreaker` values,
+/// and every retry decision asks them, the `RetryPolicy` and its `Backoff` in the order the
+/// client engine does. Only the network is modelled: each attempt's reply
 /// time is drawn from its shard's ``LatencyProfile`` and the faults in force.
 ///
 /// ```swift

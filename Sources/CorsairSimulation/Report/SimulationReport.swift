@@ -45,9 +45,11 @@ public struct SimulationReport: Sendable, Encodable {
     public var faultedAmplification: Double?
     /// Attempts ÷ requests for requests sent to the other shards while a fault was in force; `nil` without faults.
     public var healthyAmplification: Double?
-    /// Latency of successful requests, milliseconds.
+    /// The median latency of successful requests, milliseconds.
     public var p50Milliseconds: Double
+    /// The 99th percentile latency of successful requests, milliseconds.
     public var p99Milliseconds: Double
+    /// The 99.9th percentile latency of successful requests, milliseconds.
     public var p999Milliseconds: Double
     /// How long a request sent to a down shard takes to fail: the median, milliseconds; `nil`
     /// when no such request failed.
