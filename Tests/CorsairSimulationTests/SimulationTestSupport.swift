@@ -45,12 +45,14 @@ enum SimulationFixture {
         workload: SimulationScenario.Workload,
         faults: [String],
         policy: RetryPolicy,
+        latency: [String: LatencyProfile] = [:],
         seed: UInt64 = 1
     ) throws -> SimulationReport {
         let ids = map.shards.map(\.id)
         let scenario = try SimulationScenario(
             map: map,
             workload: workload,
+            latency: latency,
             faults: try faults.map { try Fault(parsing: $0, shardIDs: ids) },
             policy: policy,
             seed: seed
