@@ -111,6 +111,9 @@ struct SimulateCommand: ParsableCommand {
         if let requests = self.requests {
             if let clients = self.clients { throw InputProblem("--clients \(clients)", "goes with --rate, not with --requests") }
             if let rate = self.rate { throw InputProblem("--rate \(rate)", "goes with --clients, not with --requests") }
+            if let duration = self.duration {
+                throw InputProblem("--duration \(duration)", "goes with --clients and --rate; with --requests the run lasts until they end")
+            }
             workload = .closed(
                 concurrency: try self.concurrency.map { text throws(InputProblem) in try InputProblem.integer(text, flag: "--concurrency") } ?? 1,
                 requests: try InputProblem.integer(requests, flag: "--requests"),
