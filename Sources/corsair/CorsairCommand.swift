@@ -5,7 +5,7 @@ import ZeroMQ
 import Glibc
 #endif
 
-/// The `corsair` command line: serve, request, shards, load, bench, keygen, demo.
+/// The `corsair` command line: serve, request, shards, load, tune, simulate, bench, keygen, demo.
 @main
 struct CorsairCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
