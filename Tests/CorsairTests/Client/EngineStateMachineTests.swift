@@ -19,15 +19,10 @@ struct EngineStateMachineTests {
         breaker: CircuitBreaker.Configuration? = nil,
         mode: RetryPolicy.Mode = .recreate
     ) -> RetryPolicy {
-        RetryPolicy(
-            attempts: attempts,
-            attemptTimeout: timeout,
-            deadline: deadline,
-            backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(10), multiplier: 1, jitter: .none),
-            budget: budget,
-            circuitBreaker: breaker,
-            mode: mode
-        )
+        var policy = testPolicy(attempts: attempts, timeout: timeout, deadline: deadline, mode: mode)
+        policy.budget = budget
+        policy.circuitBreaker = breaker
+        return policy
     }
 
     static func at(_ offset: Duration) -> ContinuousClock.Instant { Self.start.advanced(by: offset) }
