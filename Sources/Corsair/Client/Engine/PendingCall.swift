@@ -26,8 +26,9 @@ final class PendingCall {
     /// The socket this call holds, if any.
     var socket: ClientSocket?
     /// The pool of the call's endpoint: kept so that the request path does not hash the endpoint
-    /// again to find it.
-    unowned let pool: EndpointPool
+    /// again to find it. Strong, because an unowned load costs atomic operations on every use; the
+    /// pool holds the call back only while it waits in the queue, which it leaves before it ends.
+    let pool: EndpointPool
     /// Bumped whenever the call's pending timer is replaced, so that stale heap entries are skipped.
     var timerGeneration: UInt64 = 0
 
