@@ -108,6 +108,11 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The description of the error underneath, such as a ``ZeroMQ/ZMQError``, if any.
     public var underlyingDescription: String?
+    /// The error underneath, when there is one, for callers that branch on it: a
+    /// ``ZeroMQ/ZMQError`` for a refused endpoint or a socket failure, a ``ProtocolError`` for a
+    /// reply that broke the protocol (``ProtocolError/Code/badMagic`` from a plain REP peer), a
+    /// ``ZeroMQ/HandshakeFailure`` for a failed CURVE handshake.
+    public var underlyingError: (any Error)?
     /// For ``Code/wrongShard``: the endpoint the server says owns the shard, if it said.
     public var ownerEndpoint: String?
     /// For ``Code/wrongShard``: the server's shard-map epoch, if it has a map.
@@ -169,7 +174,7 @@ extension CorsairError {
             endpoint: endpoint,
             message: lastFailure,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
     }
 
     /// The overall deadline passed while an attempt was outstanding.
@@ -274,12 +279,23 @@ extension CorsairError {
             endpoint: endpoint,
             message: message,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
     }
 
     /// The CURVE handshake with the endpoint failed.
-    public static func authenticationFailed(attempts: Int = 0, endpoint: String?, message: String = "") -> CorsairError {
-        CorsairError(code: .authenticationFailed, attempts: attempts, endpoint: endpoint, message: message)
+    ///
+    /// - Parameters:
+    ///   - attempts: How many attempts were sent.
+    ///   - endpoint: The endpoint whose handshake failed.
+    ///   - message: Why, in words.
+    ///   - underlying: Why, as a value: a ``ZeroMQ/HandshakeFailure``, kept in ``underlyingError``.
+    public static func authenticationFailed(
+        attempts: Int = 0,
+        endpoint: String?,
+        message: String = "",
+        underlying: (any Error)? = nil
+    ) -> CorsairError {
+        CorsairError(code: .authenticationFailed, attempts: attempts, endpoint: endpoint, message: message).keeping(underlying)
     }
 
     /// The caller cancelled the request.
@@ -304,7 +320,7 @@ extension CorsairError {
             endpoint: endpoint,
             message: message,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
     }
 
     /// A ZeroMQ socket operation failed.
@@ -326,7 +342,14 @@ extension CorsairError {
             endpoint: endpoint,
             message: operation,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
+    }
+
+    /// The same error with `underlying` kept as ``underlyingError`` (its text stays as it was).
+    func keeping(_ underlying: (any Error)?) -> CorsairError {
+        var error = self
+        error.underlyingError = underlying
+        return error
     }
 }
 

@@ -175,8 +175,7 @@ extension ServeCommand {
             let handler = (self.handler ?? defaultHandler).make()
             server = try CorsairServer(configuration: configuration, handler: handler)
         } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
+            throw CommandLineFailure.server(error)
         }
         for endpoint in server.boundEndpoints {
             CommandLineOutput.line("listening \(endpoint)")
