@@ -30,7 +30,7 @@ struct LoadCommand: AsyncParsableCommand {
             Prints a summary and one line per shard, or with --json one JSON object on stdout: \
             sent, succeeded, failed, lost, errors (failed requests by error kind), retries, \
             reconnects, pushbacks, succeeded_by_attempt (successes at attempt 1, 2, 3…), p50_ms, \
-            p99_ms, p999_ms (latency of successful requests, HdrHistogram; null when none \
+            p99_ms, p999_ms, max_ms (latency of successful requests, HdrHistogram; null when none \
             succeeded), throughput_rps (successful requests per second), elapsed_s, concurrency, \
             rate_rps (null for a closed loop), stopped (null, "no_answer" or "lost"), and shards: \
             the same counts per shard id, with its endpoint. A progress line is shown on stderr \

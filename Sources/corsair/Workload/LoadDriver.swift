@@ -63,7 +63,8 @@ struct LoadDriver: Sendable {
             }
             let key = ticket % keyCount
             let shard = self.plan.shardOfKey[key]
-            self.book.sent(shard: shard, worker: worker, at: due)
+            // The watchdog times the request from its send: a due time long past means a queue, not a loss.
+            self.book.sent(shard: shard, worker: worker, at: self.plan.rate == nil ? due : .now)
             do {
                 let reply = try await self.target.send(key: self.plan.keys[key], body: self.plan.bodies[key], options: self.options)
                 self.book.ended(shard: shard, worker: worker, .success((reply.attempts, due.duration(to: .now))))

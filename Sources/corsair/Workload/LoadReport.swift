@@ -18,6 +18,7 @@ struct LoadReport: Encodable, Sendable {
         var p50Milliseconds: Double?
         var p99Milliseconds: Double?
         var p999Milliseconds: Double?
+        var maxMilliseconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case sent, succeeded, failed, lost, errors, retries
@@ -25,6 +26,7 @@ struct LoadReport: Encodable, Sendable {
             case p50Milliseconds = "p50_ms"
             case p99Milliseconds = "p99_ms"
             case p999Milliseconds = "p999_ms"
+            case maxMilliseconds = "max_ms"
         }
 
         init(_ tally: LoadTally, attempts: Int) {
@@ -39,6 +41,7 @@ struct LoadReport: Encodable, Sendable {
             self.p50Milliseconds = tally.latency.recordedMilliseconds(atPercentile: 50).map(LoadReport.rounded)
             self.p99Milliseconds = tally.latency.recordedMilliseconds(atPercentile: 99).map(LoadReport.rounded)
             self.p999Milliseconds = tally.latency.recordedMilliseconds(atPercentile: 99.9).map(LoadReport.rounded)
+            self.maxMilliseconds = tally.latency.recordedMilliseconds(atPercentile: 100).map(LoadReport.rounded)
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -58,6 +61,7 @@ struct LoadReport: Encodable, Sendable {
             try container.encode(self.p50Milliseconds, forKey: .p50Milliseconds)
             try container.encode(self.p99Milliseconds, forKey: .p99Milliseconds)
             try container.encode(self.p999Milliseconds, forKey: .p999Milliseconds)
+            try container.encode(self.maxMilliseconds, forKey: .maxMilliseconds)
         }
 
         /// `p50 0.41ms p99 1.20ms p99.9 2.05ms`, or `none (no request succeeded)`.
