@@ -102,6 +102,30 @@ struct ServerCurveTests {
         #expect(try CurveKeyFile.readSecretKey(at: paths.secretKeyPath) == keys.secretKey)
     }
 
+    @Test("the public half of a pair given as a secret key is refused, decided from the pair's keys")
+    func publicKeyAsSecretKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let prefix = directory.appendingPathComponent("server").path
+        let keys = try CurveKeyPair.generate()
+        let paths = try CurveKeyFile.write(keys, prefix: prefix)
+        // Private or not, the public key is refused as what it is, not for its mode.
+        for mode in [0o644, 0o600] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: paths.publicKeyPath)
+            #expect(performing: { try CurveKeyFile.readSecretKey(at: paths.publicKeyPath) }, throws: { error in
+                guard let error = error as? CorsairServerError else { return false }
+                return error.code == .wrongKeyHalf && error.path == paths.secretKeyPath
+            })
+        }
+        // Beside another pair's secret key, a public key is not recognised: nothing says it is one.
+        let other = try CurveKeyPair.generate()
+        try CurveKeyFile.write(other, prefix: prefix, overwrite: true)
+        try CurveKeyFile.write(CurveKeyPair(publicKey: keys.publicKey, secretKey: keys.publicKey), prefix: prefix + "-lone")
+        #expect(try CurveKeyFile.readSecretKey(at: paths.secretKeyPath) == other.secretKey)
+        #expect(try CurveKeyFile.readSecretKey(at: prefix + "-lone.key") == keys.publicKey)
+    }
+
     @Test("allow-lists: one key per line, comments and blank lines ignored, a bad line named")
     func allowListFiles() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-allow-\(UUID().uuidString)")
