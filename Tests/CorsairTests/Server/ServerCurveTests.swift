@@ -67,14 +67,21 @@ struct ServerCurveTests {
         }
     }
 
-    @Test("key files: written with safe modes, read back, and a loose secret key file is refused")
-    func keyFiles() throws {
+    /// A fresh folder holding a new keypair written as `server.pub` and `server.key`.
+    private static func keyFilesInScratchDirectory() throws -> (
+        directory: URL, prefix: String, keys: CurveKeyPair, paths: (publicKeyPath: String, secretKeyPath: String)
+    ) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-keys-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let prefix = directory.appendingPathComponent("server").path
         let keys = try CurveKeyPair.generate()
-        let paths = try CurveKeyFile.write(keys, prefix: prefix)
+        return (directory, prefix, keys, try CurveKeyFile.write(keys, prefix: prefix))
+    }
+
+    @Test("key files: written with safe modes, read back, and a loose secret key file is refused")
+    func keyFiles() throws {
+        let (directory, prefix, keys, paths) = try Self.keyFilesInScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         #expect(paths.publicKeyPath == prefix + ".pub")
         #expect(paths.secretKeyPath == prefix + ".key")
         let secretMode = try FileManager.default.attributesOfItem(atPath: paths.secretKeyPath)[.posixPermissions] as? Int
@@ -104,12 +111,8 @@ struct ServerCurveTests {
 
     @Test("the public half of a pair given as a secret key is refused, decided from the pair's keys")
     func publicKeyAsSecretKey() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (directory, prefix, keys, paths) = try Self.keyFilesInScratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let prefix = directory.appendingPathComponent("server").path
-        let keys = try CurveKeyPair.generate()
-        let paths = try CurveKeyFile.write(keys, prefix: prefix)
         // Private or not, the public key is refused as what it is, not for its mode.
         for mode in [0o644, 0o600] {
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: paths.publicKeyPath)
