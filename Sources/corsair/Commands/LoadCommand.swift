@@ -197,9 +197,10 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let stopped = await self.watch(book, workers: workers, policy: policy, start: start)
         let elapsed = start.duration(to: book.finishedAt ?? .now)
+        // Counted before the engine stops: stopping it would fail a lost request, hiding the loss.
+        let tallies = book.shards
         await target.shutdown()
 
-        let tallies = book.shards
         let report = LoadReport(
             shards: zip(target.shards, tallies).map { ($0.0.id, $0.0.endpoint, $0.1) },
             attempts: policy.attempts,
@@ -219,7 +220,11 @@ struct LoadCommand: AsyncParsableCommand {
         switch stopped {
         case .noAnswer?:
             let reasons = zip(target.shards, tallies).compactMap { shard, tally in
-                tally.telling.map { "\(shard.id): \(CommandLineFailure.request($0, usedCurve: false, curveSource: .option, raw: self.raw).message)" }
+                tally.telling.map { error in
+                    let curveSource: CommandLineFailure.CurveSource = self.config.map { .config($0) } ?? .option
+                    let failure = CommandLineFailure.request(error, usedCurve: shard.usesCurve, curveSource: curveSource, raw: self.raw)
+                    return "\(shard.id): \(failure.message)"
+                }
             }
             throw CommandLineFailure("no shard answered (\(reasons.joined(separator: "; ")))", hint: "is the cluster running?")
         case .lost?:

@@ -8,13 +8,13 @@ enum LoadTarget: Sendable {
     /// Every request to one server, the "shard" of the report being that endpoint.
     case endpoint(ClientEngine, Endpoint)
 
-    /// One line of the report per shard: its id and endpoint.
-    var shards: [(id: String, endpoint: String)] {
+    /// One line of the report per shard: its id, its endpoint and whether it is reached with CURVE.
+    var shards: [(id: String, endpoint: String, usesCurve: Bool)] {
         switch self {
         case .cluster(let client):
-            return client.store.current.shards.map { ($0.id, $0.endpoint) }
+            return client.store.current.shards.map { ($0.id, $0.endpoint, $0.serverPublicKey != nil) }
         case .endpoint(_, let endpoint):
-            return [(endpoint.address, endpoint.address)]
+            return [(endpoint.address, endpoint.address, endpoint.serverPublicKey != nil)]
         }
     }
 
