@@ -47,7 +47,7 @@ struct ErrorStyleTests {
         #expect(Self.errorLine(missing.stderr) == "error: give exactly one of --endpoint and --config", "\(missing.stderr)")
     }
 
-    @Test("CURVE on one side only: the server requires CURVE / does not use it")
+    @Test("CURVE on one side only: the server requires CURVE / does not use it; a wrong server key")
     func curveOnOneSide() async throws {
         let scratch = try ScratchDirectory()
         let keys = try await ChildProcess.run("corsair", ["keygen", "--out", scratch.file("server")])
@@ -63,6 +63,18 @@ struct ErrorStyleTests {
         #expect(
             Self.errorLine(plaintext.stderr) == "error: authentication failed with \(secure): the server requires CURVE; pass --server-public-key",
             "\(plaintext.stderr)"
+        )
+
+        // A wrong server key looks, to a CURVE client, like a server without CURVE; a plain-text
+        // handshake tells them apart.
+        let impostor = try await ChildProcess.run("corsair", ["keygen"])
+        let wrongKey = try #require(impostor.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+        let wrong = try await ChildProcess.run("corsair", ["request", "--endpoint", secure, "--timeout", "20s", "--server-public-key", wrongKey, "x"])
+        #expect(wrong.status == 1)
+        #expect(
+            Self.errorLine(wrong.stderr)
+                == "error: authentication failed with \(secure): the CURVE handshake failed; check that --server-public-key is the server's public key",
+            "\(wrong.stderr)"
         )
 
         let open = scratch.ipc("open")

@@ -217,8 +217,7 @@ struct LoadCommand: AsyncParsableCommand {
                 CommandLineOutput.line(line)
             }
         }
-        switch stopped {
-        case .noAnswer?:
+        if stopped == .noAnswer {
             let reasons = zip(target.shards, tallies).compactMap { shard, tally in
                 tally.telling.map { error in
                     let curveSource: CommandLineFailure.CurveSource = self.config.map { .config($0) } ?? .option
@@ -227,12 +226,9 @@ struct LoadCommand: AsyncParsableCommand {
                 }
             }
             throw CommandLineFailure("no shard answered (\(reasons.joined(separator: "; ")))", hint: "is the cluster running?")
-        case .lost?:
+        }
+        if report.total.lost != 0 {
             throw CommandLineFailure("\(report.total.lost) request(s) ended in neither a reply nor a typed error")
-        case nil:
-            if report.total.lost != 0 {
-                throw CommandLineFailure("\(report.total.lost) request(s) ended in neither a reply nor a typed error")
-            }
         }
     }
 

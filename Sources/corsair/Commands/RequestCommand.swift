@@ -165,7 +165,7 @@ struct RequestCommand: AsyncParsableCommand {
             }
         case .failure(let error):
             let curveSource: CommandLineFailure.CurveSource = self.config.map { .config($0) } ?? .option
-            throw CommandLineFailure.request(error, usedCurve: usedCurve, curveSource: curveSource, raw: self.raw)
+            throw await CommandLineFailure.diagnosedRequest(error, usedCurve: usedCurve, curveSource: curveSource, raw: self.raw)
         }
     }
 

@@ -30,7 +30,15 @@ extension CommandLineFailure {
     ///   - usedCurve: Whether the request went out with a server public key.
     ///   - curveSource: Where that key comes from (or would go).
     ///   - raw: Whether the request was sent with `--raw`.
-    static func request(_ error: CorsairError, usedCurve: Bool, curveSource: CurveSource, raw: Bool) -> CommandLineFailure {
+    ///   - serverAcceptsPlainText: For a CURVE handshake that failed without detail, what
+    ///     ``CurveProbe`` found, if it was asked.
+    static func request(
+        _ error: CorsairError,
+        usedCurve: Bool,
+        curveSource: CurveSource,
+        raw: Bool,
+        serverAcceptsPlainText: Bool? = nil
+    ) -> CommandLineFailure {
         let status = error.code == .invalidEndpoint || error.code == .invalidConfiguration ? Self.unusable : Self.failed
         switch error.code {
         case .invalidEndpoint:
@@ -43,7 +51,7 @@ extension CommandLineFailure {
         case .authenticationFailed:
             let prefix = "authentication failed" + (error.endpoint.map { " with \($0)" } ?? "")
             switch (error.underlyingError as? HandshakeFailure)?.code {
-            case .mechanismMismatch? where usedCurve:
+            case .noDetail? where usedCurve && serverAcceptsPlainText == true, .mechanismMismatch? where usedCurve:
                 return CommandLineFailure("\(prefix): the server does not use CURVE", hint: "leave out \(curveSource.name)", status: status)
             case .mechanismMismatch?:
                 return CommandLineFailure("\(prefix): the server requires CURVE", hint: "pass \(curveSource.name)", status: status)
@@ -75,6 +83,18 @@ extension CommandLineFailure {
         default:
             return CommandLineFailure(Self.plain(error), status: status)
         }
+    }
+
+    /// ``request(_:usedCurve:curveSource:raw:serverAcceptsPlainText:)``, first asking the server
+    /// with a plain-text handshake when a CURVE handshake failed without detail, since that is all
+    /// a CURVE client sees of both a wrong server key and a server without CURVE.
+    static func diagnosedRequest(_ error: CorsairError, usedCurve: Bool, curveSource: CurveSource, raw: Bool) async -> CommandLineFailure {
+        var acceptsPlainText: Bool?
+        if usedCurve, error.code == .authenticationFailed, (error.underlyingError as? HandshakeFailure)?.code == .noDetail,
+           let endpoint = error.endpoint {
+            acceptsPlainText = await CurveProbe.acceptsPlainText(endpoint)
+        }
+        return Self.request(error, usedCurve: usedCurve, curveSource: curveSource, raw: raw, serverAcceptsPlainText: acceptsPlainText)
     }
 
     /// The error's own line, with a libzmq error underneath shortened to its code and errno.
