@@ -202,6 +202,35 @@ struct ClusterLoadTests {
         #expect(open.stdout.contains("shard \(peer.endpoint): sent 200, succeeded 200, failed 0, latency p50 "), "\(open.stdout)")
     }
 
+    @Test("load's retry overrides reach the engine: attempts, attempt timeout, mode", .timeLimit(.minutes(1)))
+    func retryOverrides() async throws {
+        let context = try Context()
+        // Takes requests and never answers.
+        let silent = try Socket(context, .router)
+        try silent.bind("tcp://127.0.0.1:*")
+        let endpoint = try silent.lastEndpoint
+        for (mode, reconnects) in [("recreate", 1), ("resend", 0)] {
+            let load = try await ChildProcess.run(
+                "corsair",
+                [
+                    "load", "--endpoint", endpoint, "--requests", "1", "--concurrency", "1",
+                    "--attempts", "2", "--attempt-timeout", "200ms", "--jitter", "none", "--mode", mode, "--json",
+                ]
+            )
+            #expect(load.status == 1, "\(mode): \(load.stderr)")
+            #expect(
+                load.stderr == "error: no shard answered (\(endpoint): abandoned after 2 attempts: no reply within 200ms); is the server running?\n",
+                "\(mode): \(load.stderr)"
+            )
+            let report = try #require(JSONObject(lastLineOf: load.stdout), "\(load.stdout)")
+            #expect(report.int("retries") == 1, "\(mode): \(report.fields)")
+            #expect(report.int("reconnects") == reconnects, "\(mode): \(report.fields)")
+            #expect(report.object("errors")?.int("abandoned") == 1, "\(mode): \(report.fields)")
+            #expect(report.fields["succeeded_by_attempt"] as? [Int] == [0, 0], "\(mode): \(report.fields)")
+        }
+        silent.close()
+    }
+
     /// The only stderr line that is not a log line is one `error: ...` line.
     private static func isOneErrorLine(_ stderr: String) -> Bool {
         let errors = stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
