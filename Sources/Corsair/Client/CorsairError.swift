@@ -108,10 +108,10 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The description of the error underneath, such as a ``ZeroMQ/ZMQError``, if any.
     public var underlyingDescription: String?
-    /// The error underneath, when there is one, for callers that branch on it: a
-    /// ``ZeroMQ/ZMQError`` for a refused endpoint or a socket failure, a ``ProtocolError`` for a
+    /// The error underneath, when there is one, for callers that branch on it: a `ZMQError` (from
+    /// the ZeroMQ module) for a refused endpoint or a socket failure, a ``ProtocolError`` for a
     /// reply that broke the protocol (``ProtocolError/Code/badMagic`` from a plain REP peer), a
-    /// ``ZeroMQ/HandshakeFailure`` for a failed CURVE handshake.
+    /// `HandshakeFailure` (from the ZeroMQ module) for a failed CURVE handshake.
     public var underlyingError: (any Error)?
     /// For ``Code/wrongShard``: the endpoint the server says owns the shard, if it said.
     public var ownerEndpoint: String?
@@ -288,7 +288,8 @@ extension CorsairError {
     ///   - attempts: How many attempts were sent.
     ///   - endpoint: The endpoint whose handshake failed.
     ///   - message: Why, in words.
-    ///   - underlying: Why, as a value: a ``ZeroMQ/HandshakeFailure``, kept in ``underlyingError``.
+    ///   - underlying: Why, as a value: a `HandshakeFailure` from the ZeroMQ module, kept in
+    ///     ``underlyingError``.
     public static func authenticationFailed(
         attempts: Int = 0,
         endpoint: String?,

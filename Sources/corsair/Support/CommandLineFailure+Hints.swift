@@ -5,7 +5,7 @@ import ZeroMQ
 /// The command line's reading of library errors: what a person should change, when it can be guessed.
 ///
 /// The guesses are made from what the library reports as values (an error's code, the
-/// ``ZeroMQ/HandshakeFailure`` or ``Corsair/ProtocolError`` underneath) and from the arguments given,
+/// `HandshakeFailure` or `ProtocolError` underneath) and from the arguments given,
 /// never from an error's text.
 extension CommandLineFailure {
     /// Where a request's CURVE settings came from, so a hint can name the right thing to change.

@@ -74,12 +74,16 @@ struct LoadTally: Sendable {
     }
 
     /// Whether the failure came from a server's answer rather than from silence or the client.
+    ///
+    /// Listed the other way round (what is not an answer), so that a code added later, such as a
+    /// redirect, counts as the answer it almost always is.
     static func isAnswer(_ error: CorsairError) -> Bool {
         switch error.code {
-        case .overloaded, .wrongShard, .deadlineExpiredOnServer, .handlerError, .badRequest, .protocolError:
-            return true
-        default:
+        case .abandoned, .deadlineExceeded, .circuitOpen, .retryBudgetExhausted, .authenticationFailed, .cancelled,
+             .engineClosed, .invalidEndpoint, .socketError, .invalidConfiguration:
             return false
+        default:
+            return true
         }
     }
 }
