@@ -108,17 +108,17 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The description of the error underneath, such as a ``ZeroMQ/ZMQError``, if any.
     public var underlyingDescription: String?
-    /// The error underneath, when there is one, for callers that branch on it: a `ZMQError` (from
-    /// the ZeroMQ module) for a refused endpoint or a socket failure, a ``ProtocolError`` for a
-    /// reply that broke the protocol (``ProtocolError/Code/badMagic`` from a plain REP peer), a
-    /// `HandshakeFailure` (from the ZeroMQ module) for a failed CURVE handshake.
-    public var underlyingError: (any Error)?
     /// For ``Code/wrongShard``: the endpoint the server says owns the shard, if it said.
     public var ownerEndpoint: String?
     /// For ``Code/wrongShard``: the server's shard-map epoch, if it has a map.
     public var serverEpoch: UInt64?
     /// For ``Code/overloaded``: how long the server asked the client to wait, if it said.
     public var retryAfter: Duration?
+    /// The error underneath, when there is one, for callers that branch on it: a `ZMQError` (from
+    /// the ZeroMQ module) for a refused endpoint or a socket failure, a ``ProtocolError`` for a
+    /// reply that broke the protocol (``ProtocolError/Code/badMagic`` from a plain REP peer), a
+    /// `HandshakeFailure` (from the ZeroMQ module) for a failed CURVE handshake.
+    public var underlyingError: (any Error)?
 
     /// An error with every field given; prefer the static factories, which fill in the right ones.
     public init(
