@@ -180,8 +180,7 @@ extension ServeCommand {
             let handler = chosen ?? (self.handler ?? defaultHandler).make()
             server = try CorsairServer(configuration: configuration, handler: handler)
         } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
+            throw CommandLineFailure.server(error)
         }
         for endpoint in server.boundEndpoints {
             CommandLineOutput.line("listening \(endpoint)")

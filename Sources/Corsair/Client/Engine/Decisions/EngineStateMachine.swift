@@ -209,7 +209,7 @@ package struct EngineStateMachine {
             let retryAt = now.advanced(by: .milliseconds(10))
             call.lastFailure = "cannot open a socket: \(error)"
             if let deadline = call.overallDeadline, retryAt >= deadline {
-                return .fail(self.deadlineError(call, detail: call.lastFailure, now: now))
+                return .fail(self.deadlineError(call, detail: call.lastFailure, now: now).keeping(error))
             }
             call.state = .backingOff
             return .retry(at: retryAt)
