@@ -415,6 +415,7 @@ final class ServerCore {
             deadline: header.remainingDeadline.map { now.advanced(by: $0) }
         )
         request.ownership = self.configuration.ownership
+        request.traceContext = header.traceContext
         self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: header.requestID, epoch: epoch))
     }
 
@@ -501,6 +502,9 @@ final class ServerCore {
     // MARK: Handlers
 
     private func spawn(_ request: ServerRequest, envelope: [[UInt8]], key: ReplayCache.Key?, mode: ReplyMode) {
+        var traced = request
+        traced.tracer = self.configuration.tracer
+        let request = traced
         self.nextJobID &+= 1
         let jobID = self.nextJobID
         var task: Task<Void, Never>?
@@ -519,7 +523,7 @@ final class ServerCore {
         if let inline = self.inlineHandler {
             // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
             let start = self.clock.now
-            let answer = Self.frame(Result { try inline.handleInline(request) }, mode: mode)
+            let answer = Self.frame(Result { try HandlerSpan.runInline(tracer: request.tracer, request) { try inline.handleInline(request) } }, mode: mode)
             self.finish(
                 ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
             )
@@ -548,7 +552,7 @@ final class ServerCore {
         mode: ReplyMode
     ) async -> (content: [[UInt8]], status: ReplyStatus) {
         do {
-            return Self.frame(.success(try await handler.handle(request)), mode: mode)
+            return Self.frame(.success(try await HandlerSpan.run(tracer: request.tracer, request) { try await handler.handle(request) }), mode: mode)
         } catch {
             return Self.frame(.failure(error), mode: mode)
         }
