@@ -1,8 +1,8 @@
 /// Answers the requests a ``CorsairServer`` receives.
 ///
-/// The server calls ``handle(_:)`` in a task of its own for each request it admits, so many run at
-/// once (up to ``CorsairServer/Configuration/maxInFlight``); a handler shares state between calls
-/// behind its own synchronization. Throwing answers the client with status `handlerError` and the
+/// The server calls ``handle(_:)`` in a task of ``CorsairServer/run()``'s task group for each
+/// request it admits, so many run at once (up to ``CorsairServer/Configuration/maxInFlight``); a
+/// handler shares state between calls behind its own synchronization. Throwing answers the client with status `handlerError` and the
 /// error's description as the detail; throw ``HandlerError`` to choose that text.
 ///
 /// A retried request (same client id and request id) is answered from the server's replay cache,

@@ -127,12 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
-        do {
-            try await group.run()
-        } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
-        }
+        try await self.run(group, announcing: server)
         if self.statisticsOnExit {
             CommandLineOutput.line("statistics \(Self.json(server.statistics))")
         }
@@ -161,15 +156,14 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
-    /// Adds CURVE from the key files given, opens the server with the chosen handler and prints one
-    /// `listening <endpoint>` line per bound endpoint; a failure is one `error:` line and exit 1.
+    /// Adds CURVE from the key files given and makes the server with the chosen handler; a failure
+    /// is one `error:` line and exit 1.
     func openServer(
         _ configuration: CorsairServer.Configuration,
         defaultHandler: HandlerKind,
         handler chosen: (any RequestHandler)? = nil
     ) throws -> CorsairServer {
         var configuration = configuration
-        let server: CorsairServer
         do {
             if let secretKeyFile = self.curveSecretKeyFile {
                 configuration.curve = try CurveServerSecurity.load(
@@ -178,14 +172,27 @@ extension ServeCommand {
                 )
             }
             let handler = chosen ?? (self.handler ?? defaultHandler).make()
-            server = try CorsairServer(configuration: configuration, handler: handler)
+            return try CorsairServer(configuration: configuration, handler: handler)
         } catch {
             CommandLineOutput.error("\(error)")
             throw ExitCode.failure
         }
-        for endpoint in server.boundEndpoints {
-            CommandLineOutput.line("listening \(endpoint)")
+    }
+
+    /// Runs `group` until it stops, printing one `listening <endpoint>` line per endpoint once
+    /// `server` has bound them; a failure, such as a port in use, is one `error:` line and exit 1.
+    func run(_ group: ServiceGroup, announcing server: CorsairServer) async throws {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for endpoint in try await server.boundEndpoints {
+                    CommandLineOutput.line("listening \(endpoint)")
+                }
+                try await tasks.waitForAll()
+            }
+        } catch {
+            CommandLineOutput.error("\(error)")
+            throw ExitCode.failure
         }
-        return server
     }
 }

@@ -22,7 +22,7 @@ func withRunning<T>(
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
-            let result = try await body(server.boundEndpoints[0])
+            let result = try await body(try await server.boundEndpoints[0])
             group.cancelAll()
             try await group.waitForAll()
             return result

@@ -16,16 +16,14 @@ import ZeroMQ
 /// found nothing: libzmq has then processed every pending command, so anything new signals the
 /// descriptor.
 final class ServerCore {
-    /// A handler run in progress: where its reply goes and the task to cancel if draining runs out.
+    /// A handler run in progress: where its reply goes.
     private struct Job {
         let envelope: [[UInt8]]
         let key: ReplayCache.Key?
-        /// The handler's task; `nil` while an inline handler runs on this thread.
-        let task: Task<Void, Never>?
     }
 
     /// How a handler's reply is framed.
-    private enum ReplyMode: Sendable {
+    enum ReplyMode: Sendable {
         case raw
         case corsair(requestID: RequestID, epoch: UInt64)
     }
@@ -45,6 +43,8 @@ final class ServerCore {
     /// The same handler when it answers inline, found once rather than cast per request.
     private let inlineHandler: (any InlineRequestHandler)?
     private let inbox: ServerInbox
+    /// Where handlers that do not answer inline run: tasks in the group ``CorsairServer/run()`` owns.
+    private let pool: HandlerPool
     private let statisticsBox: ServerStatisticsBox
     private let logger: Logger
     private let metrics: ServerMetrics
@@ -80,8 +80,10 @@ final class ServerCore {
         configuration: CorsairServer.Configuration,
         handler: any RequestHandler,
         inbox: ServerInbox,
-        statistics: ServerStatisticsBox
+        statistics: ServerStatisticsBox,
+        pool: HandlerPool
     ) {
+        self.pool = pool
         self.configuration = configuration
         self.handler = handler
         self.inlineHandler = handler as? any InlineRequestHandler
@@ -147,6 +149,7 @@ final class ServerCore {
         self.zap = nil
         self.context = nil
         self.inbox.finish(.failure(error))
+        self.pool.finish(cancelRunning: false)
     }
 
     private static func zmq<T>(_ what: String, _ body: () throws(ZMQError) -> T) throws(CorsairServerError) -> T {
@@ -249,9 +252,7 @@ final class ServerCore {
                 metadata: ["cancelled": "\(self.jobs.count)"]
             )
         }
-        for job in self.jobs.values {
-            job.task?.cancel()
-        }
+        let cancelRunning = !self.jobs.isEmpty
         self.jobs.removeAll()
         self.statistics.inFlight = 0
         self.metrics.inFlight.record(0)
@@ -266,6 +267,8 @@ final class ServerCore {
         self.context = nil
         self.logger.info("stopped")
         self.inbox.finish(outcome)
+        // run() cancels the handlers still running, awaits every one, then returns.
+        self.pool.finish(cancelRunning: cancelRunning)
     }
 
     // MARK: Receiving
@@ -503,31 +506,27 @@ final class ServerCore {
     private func spawn(_ request: ServerRequest, envelope: [[UInt8]], key: ReplayCache.Key?, mode: ReplyMode) {
         self.nextJobID &+= 1
         let jobID = self.nextJobID
-        var task: Task<Void, Never>?
-        if self.inlineHandler == nil {
-            task = Task { [handler = self.handler, inbox = self.inbox] in
-                await ServerCore.execute(handler, request, mode: mode, jobID: jobID, inbox: inbox)
-            }
-        }
-        self.jobs[jobID] = Job(envelope: envelope, key: key, task: task)
+        self.jobs[jobID] = Job(envelope: envelope, key: key)
         if let key {
             self.cache.started(key, jobID: jobID)
         }
         self.statistics.handlerExecutions += 1
         self.statistics.inFlight = self.jobs.count
         self.metrics.inFlight.record(self.jobs.count)
-        if let inline = self.inlineHandler {
-            // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
-            let start = self.clock.now
-            let answer = Self.frame(Result { try inline.handleInline(request) }, mode: mode)
-            self.finish(
-                ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
-            )
+        guard let inline = self.inlineHandler else {
+            self.pool.submit(HandlerPool.Job(jobID: jobID, request: request, mode: mode))
+            return
         }
+        // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
+        let start = self.clock.now
+        let answer = Self.frame(Result { try inline.handleInline(request) }, mode: mode)
+        self.finish(
+            ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
+        )
     }
 
     /// Runs the handler off the I/O thread and hands its framed answer to the inbox.
-    private static func execute(
+    static func execute(
         _ handler: any RequestHandler,
         _ request: ServerRequest,
         mode: ReplyMode,
