@@ -129,14 +129,14 @@ public final class CorsairServer: Service, Sendable {
             throw CorsairServerError(code: .alreadyStarted, message: "this server has already stopped; make a new one")
         }
         self.startIOThread()
-        let (pool, handler, drainTimeout) = (self.pool, self.handler, self.configuration.drainTimeout)
+        let (pool, handler, drainTimeout, logger) = (self.pool, self.handler, self.configuration.drainTimeout, self.configuration.logger)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
                     while true {
                         switch await pool.demand() {
                         case .spawn:
-                            group.addTask { await pool.work(handler, inbox: inbox) }
+                            group.addTask { await pool.work(handler, inbox: inbox, logger: logger) }
                         case .finished(let cancelRunning):
                             if cancelRunning { group.cancelAll() }
                             return
@@ -180,6 +180,10 @@ public final class CorsairServer: Service, Sendable {
     private static func notBound(_ message: String) -> CorsairServerError {
         CorsairServerError(code: .notBound, message: message)
     }
+
+    /// The detail a client gets when its handler threw an error that is not a
+    /// ``ClientVisibleError``; the error itself is logged on the server with the request id.
+    public static let handlerFailedDetail = "handler failed; the server logged the error"
 
     /// What the server has done so far: replies by status, replays, overloads, malformed messages…
     public var statistics: Statistics {

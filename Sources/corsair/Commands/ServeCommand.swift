@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             flight finish, sends their replies and exits 0.
 
             With --config FILE --shard ID the server serves one shard of a cluster: it binds that \
-            shard's endpoint from the file, takes max_in_flight, reply_cache, max_message_size and \
+            shard's endpoint from the file, takes max_in_flight, reply_cache, max_message_size, max_request_size and \
             drain_timeout from the file's server: section, serves the kv handler unless --handler \
             says otherwise, decides from each request's key whether it owns it (answering "moved" \
             with the owner otherwise; raw requests are refused unless server.allow_raw_requests), \

@@ -110,18 +110,23 @@ struct CorsairServerTests {
         }
     }
 
-    @Test("a thrown error reaches the client as a handler error with its text")
+    @Test("only an error marked for the client travels as text; any other is answered with a generic detail")
     func handlerError() async throws {
         struct Boom: Error, CustomStringConvertible {
-            var description: String { "boom" }
+            var description: String { "boom: password=hunter2" }
+        }
+        struct Closed: ClientVisibleError {
+            var clientMessage: String { "account 8 is closed" }
         }
         let handler = ClosureRequestHandler { request in
             if request.bytes == bytes("typed") { throw HandlerError("account 7 is closed") }
+            if request.bytes == bytes("marked") { throw Closed() }
             throw Boom()
         }
         try await withServer(handler: handler) { server, endpoint in
             let engine = try patientEngine()
-            for (body, message) in [("typed", "account 7 is closed"), ("other", "boom")] {
+            let cases = [("typed", "account 7 is closed"), ("marked", "account 8 is closed"), ("other", CorsairServer.handlerFailedDetail)]
+            for (body, message) in cases {
                 await #expect {
                     _ = try await engine.request(bytes(body), to: Endpoint(endpoint))
                 } throws: { error in
@@ -129,7 +134,7 @@ struct CorsairServerTests {
                     return error.code == .handlerError && error.message == message
                 }
             }
-            #expect(server.statistics.replies(.handlerError) == 2)
+            #expect(server.statistics.replies(.handlerError) == 3)
             await engine.shutdown()
         }
     }

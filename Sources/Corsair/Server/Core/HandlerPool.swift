@@ -1,4 +1,5 @@
 import DequeModule
+import Logging
 import Synchronization
 
 /// Hands admitted requests from the server's I/O thread to handler tasks that live in the task
@@ -106,11 +107,11 @@ final class HandlerPool: Sendable {
     }
 
     /// A worker's loop: runs jobs with `handler` until the pool finishes.
-    func work(_ handler: any RequestHandler, inbox: ServerInbox) async {
+    func work(_ handler: any RequestHandler, inbox: ServerInbox, logger: Logger) async {
         var starting = true
         while let job = await self.next(starting: starting) {
             starting = false
-            await ServerCore.execute(handler, job.request, mode: job.mode, jobID: job.jobID, inbox: inbox)
+            await ServerCore.execute(handler, job.request, mode: job.mode, jobID: job.jobID, inbox: inbox, logger: logger)
         }
     }
 

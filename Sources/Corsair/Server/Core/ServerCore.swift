@@ -49,6 +49,8 @@ final class ServerCore {
     private let logger: Logger
     private let metrics: ServerMetrics
     private let clock = ContinuousClock()
+    /// ``CorsairServer/Configuration/maxRequestBytes``, or no bound.
+    private let maxRequestBytes: Int
 
     private var context: Context?
     private var router: Socket?
@@ -91,6 +93,7 @@ final class ServerCore {
         self.statisticsBox = statistics
         self.logger = configuration.logger
         self.metrics = ServerMetrics(prefix: configuration.metricsPrefix)
+        self.maxRequestBytes = configuration.maxRequestBytes ?? .max
         self.cache = ReplayCache(
             capacity: configuration.replayCacheEntries,
             maxBytes: configuration.replayCacheMaxBytes,
@@ -279,17 +282,21 @@ final class ServerCore {
         for _ in 0..<Self.receiveBatch {
             var frames: [[UInt8]] = []
             var total = 0
+            var bytes = 0
             do {
                 try router.receive(into: self.frame, dontWait: true)
                 // Routing id, delimiter, header and body: room for a Corsair request at once.
                 frames.reserveCapacity(4)
                 frames.append(self.frame.bytes)
                 total = 1
+                bytes = self.frame.count
                 // The rest of a multipart message arrives with its first frame, so this never waits.
                 while self.frame.hasMore {
                     try router.receive(into: self.frame)
                     total += 1
-                    if frames.count < self.configuration.maxFramesPerMessage {
+                    bytes += self.frame.count
+                    // Past either bound, frames are read to the end and dropped: never kept.
+                    if frames.count < self.configuration.maxFramesPerMessage, bytes <= self.maxRequestBytes {
                         frames.append(self.frame.bytes)
                     }
                 }
@@ -300,7 +307,10 @@ final class ServerCore {
                 return true
             }
             if total > self.configuration.maxFramesPerMessage {
-                self.tooManyFrames(frames, total: total)
+                let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
+                self.refuse(frames, detail: detail)
+            } else if bytes > self.maxRequestBytes {
+                self.refuse(frames, detail: "request has \(bytes) bytes; at most \(self.maxRequestBytes) are accepted")
             } else {
                 self.classify(frames)
             }
@@ -319,8 +329,9 @@ final class ServerCore {
         }
     }
 
-    private func tooManyFrames(_ frames: [[UInt8]], total: Int) {
-        let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
+    /// Answers "bad request" to a request over a bound, from the frames kept (the envelope and
+    /// header come first, so they are there when the reply can be addressed).
+    private func refuse(_ frames: [[UInt8]], detail: String) {
         switch IncomingRequest.parse(frames: frames) {
         case .corsair(let envelope, let header, _):
             self.malformed(envelope: envelope, requestID: header.requestID, detail: detail)
@@ -519,7 +530,7 @@ final class ServerCore {
         }
         // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
         let start = self.clock.now
-        let answer = Self.frame(Result { try inline.handleInline(request) }, mode: mode)
+        let answer = Self.frame(Result { try inline.handleInline(request) }, to: request, mode: mode, logger: self.logger)
         self.finish(
             ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
         )
@@ -531,10 +542,11 @@ final class ServerCore {
         _ request: ServerRequest,
         mode: ReplyMode,
         jobID: UInt64,
-        inbox: ServerInbox
+        inbox: ServerInbox,
+        logger: Logger
     ) async {
         let start = ContinuousClock.now
-        let answer = await Self.run(handler, request, mode: mode)
+        let answer = await Self.run(handler, request, mode: mode, logger: logger)
         inbox.complete(
             ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: .now))
         )
@@ -544,19 +556,23 @@ final class ServerCore {
     private static func run(
         _ handler: any RequestHandler,
         _ request: ServerRequest,
-        mode: ReplyMode
+        mode: ReplyMode,
+        logger: Logger
     ) async -> (content: [[UInt8]], status: ReplyStatus) {
         do {
-            return Self.frame(.success(try await handler.handle(request)), mode: mode)
+            return Self.frame(.success(try await handler.handle(request)), to: request, mode: mode, logger: logger)
         } catch {
-            return Self.frame(.failure(error), mode: mode)
+            return Self.frame(.failure(error), to: request, mode: mode, logger: logger)
         }
     }
 
-    /// Frames a handler's answer for the wire.
+    /// Frames a handler's answer to `request` for the wire. Only a ``ClientVisibleError`` travels
+    /// as text; any other error is logged here and the client gets the generic detail.
     private static func frame(
         _ result: Result<ServerReply, any Error>,
-        mode: ReplyMode
+        to request: ServerRequest,
+        mode: ReplyMode,
+        logger: Logger
     ) -> (content: [[UInt8]], status: ReplyStatus) {
         switch result {
         case .success(let reply):
@@ -575,14 +591,24 @@ final class ServerCore {
         case .failure(let error as OwnershipMovedError):
             // The handler found the key moved at the moment of its write: send the client on.
             guard case .corsair(let requestID, _) = mode else {
-                return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+                return (Self.errorContent(error.description, mode: mode), .handlerError)
             }
             let header = error.endpoint.isEmpty
                 ? ReplyHeader(status: .wrongShard, requestID: requestID, epoch: error.epoch)
                 : ReplyHeader.moved(requestID: requestID, epoch: error.epoch, shardID: error.shardID, endpoint: error.endpoint)
             return ([header.encode()], header.status)
+        case .failure(let error as any ClientVisibleError):
+            return (Self.errorContent(error.clientMessage, mode: mode), .handlerError)
         case .failure(let error):
-            return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+            logger.error(
+                "handler failed; the client is told only that",
+                metadata: [
+                    "request-id": "\(request.requestID.map { "\($0)" } ?? "raw")",
+                    "client-id": "\(request.clientID.map { "\($0)" } ?? "raw")",
+                    "error": "\(String(reflecting: error))",
+                ]
+            )
+            return (Self.errorContent(CorsairServer.handlerFailedDetail, mode: mode), .handlerError)
         }
     }
 
