@@ -63,7 +63,8 @@ final class ServerCore {
 
     private var jobs: [UInt64: Job] = [:]
     private var nextJobID: UInt64 = 0
-    private var cache: ReplayCache
+    /// Deadline, replay, ownership and in-flight decisions, and the replay cache.
+    private var admission: ServerAdmission
     private var statistics = CorsairServer.Statistics()
     private var replyCounts = ServerStatisticsBox.ReplyCounts(repeating: 0)
     private var completions: [ServerInbox.Completion] = []
@@ -75,8 +76,6 @@ final class ServerCore {
 
     /// Requests waiting for the map refresh in flight, decided again when it ends.
     private var parked: [Parked] = []
-    private var refreshInFlight = false
-    private var lastRefreshEnded: ContinuousClock.Instant?
 
     init(
         configuration: CorsairServer.Configuration,
@@ -94,10 +93,19 @@ final class ServerCore {
         self.logger = configuration.logger
         self.metrics = ServerMetrics(prefix: configuration.metricsPrefix)
         self.maxRequestBytes = configuration.maxRequestBytes ?? .max
-        self.cache = ReplayCache(
-            capacity: configuration.replayCacheEntries,
-            maxBytes: configuration.replayCacheMaxBytes,
-            ttl: configuration.replayCacheTTL
+        self.admission = ServerAdmission(
+            limits: ServerAdmission.Limits(
+                minimumRemainingDeadline: configuration.minimumRemainingDeadline,
+                maxInFlight: configuration.maxInFlight,
+                overloadRetryAfter: configuration.overloadRetryAfter,
+                olderMapRetryAfter: configuration.olderMapRetryAfter
+            ),
+            ownership: configuration.ownership,
+            cache: ReplayCache(
+                capacity: configuration.replayCacheEntries,
+                maxBytes: configuration.replayCacheMaxBytes,
+                ttl: configuration.replayCacheTTL
+            )
         )
     }
 
@@ -187,7 +195,7 @@ final class ServerCore {
             // Not drained: the batch limit stopped reading, so more may be waiting without a signal.
             let drained = self.serving ? self.receiveBatch() : true
             let now = self.clock.now
-            self.cache.expire(now: now)
+            self.admission.expire(now: now)
             self.statisticsBox.publish(self.statistics, replies: self.replyCounts)
             if let deadline = self.drainDeadline, self.jobs.isEmpty || now >= deadline {
                 break
@@ -360,114 +368,91 @@ final class ServerCore {
     // MARK: Admission
 
     private var currentEpoch: UInt64 {
-        self.configuration.ownership?.epoch ?? 0
+        self.admission.epoch
     }
 
-    /// Checks in order: expired, replay, ownership, in-flight bound; then runs the handler.
-    ///
-    /// Replay comes before ownership: a retry of a request this server already ran (or is running)
-    /// gets that run's reply even if the key has moved away since, so a reshard never makes a
-    /// request run twice, once here and once at the new owner.
+    /// Carries out what ``ServerAdmission`` decides for a Corsair request.
     private func admit(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]], afterRefresh: Bool = false) {
-        var epoch = self.currentEpoch
-        if let remaining = header.remainingDeadline, remaining <= self.configuration.minimumRemainingDeadline {
+        let now = self.clock.now
+        let key = ReplayCache.Key(clientID: header.clientID, requestID: header.requestID)
+        let request = ServerAdmission.Request(
+            key: key,
+            remainingDeadline: header.remainingDeadline,
+            routingKey: header.routingKey,
+            shardID: header.shardID,
+            epoch: header.epoch,
+            envelope: envelope
+        )
+        let requestID = header.requestID
+        switch self.admission.admit(request, inFlight: self.jobs.count, now: now, afterRefresh: afterRefresh) {
+        case .deadlineExpired(let epoch):
             self.sendStatus(
                 .deadlineExpired,
                 to: envelope,
-                requestID: header.requestID,
+                requestID: requestID,
                 epoch: epoch,
                 detail: "the request's deadline had passed when the server received it"
             )
-            return
-        }
-        let now = self.clock.now
-        let key = ReplayCache.Key(clientID: header.clientID, requestID: header.requestID)
-        switch self.cache.lookup(key, now: now) {
-        case .done(let content, let status):
+        case .replay(let content, let status):
             self.statistics.replays += 1
             self.metrics.replays.increment()
             self.send(content, to: envelope, status: status)
-            return
-        case .running:
+        case .joinedRunning:
             self.statistics.replays += 1
             self.metrics.replays.increment()
-            self.cache.addWaiter(key, envelope: envelope)
-            return
-        case .miss:
-            break
-        }
-        if let ownership = self.configuration.ownership, header.routingKey != nil || header.shardID != nil {
-            let query = OwnershipQuery(routingKey: header.routingKey, shardID: header.shardID, clientEpoch: header.epoch)
-            switch ownership.decide(query) {
-            case .owned(let mapEpoch):
-                epoch = mapEpoch
-            case .moved(let shardID, let endpoint, let mapEpoch):
-                let reply = ReplyHeader.moved(requestID: header.requestID, epoch: mapEpoch, shardID: shardID, endpoint: endpoint)
-                self.send([reply.encode()], to: envelope, status: .moved)
-                return
-            case .unknownShard(let mapEpoch):
-                self.sendStatus(.wrongShard, to: envelope, requestID: header.requestID, epoch: mapEpoch)
-                return
-            case .clientMapNewer(let mapEpoch):
-                self.clientMapNewer(envelope: envelope, header: header, body: body, epoch: mapEpoch, afterRefresh: afterRefresh)
-                return
-            }
-        }
-        guard self.jobs.count < self.configuration.maxInFlight else {
-            self.overloaded(envelope: envelope, mode: .corsair(requestID: header.requestID, epoch: epoch))
-            return
-        }
-        var request = ServerRequest(
-            body: body,
-            clientID: header.clientID,
-            requestID: header.requestID,
-            attempt: header.attempt,
-            shardID: header.shardID,
-            routingKey: header.routingKey,
-            epoch: header.epoch,
-            isRaw: false,
-            deadline: header.remainingDeadline.map { now.advanced(by: $0) }
-        )
-        request.ownership = self.configuration.ownership
-        self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: header.requestID, epoch: epoch))
-    }
-
-    /// A request from a newer epoch than the map's: waits for one shared refresh of the map and is
-    /// decided again; after a refresh, or when the last one ended too recently to start another, it
-    /// is answered "server map older" and the client retries after a backoff.
-    private func clientMapNewer(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]], epoch: UInt64, afterRefresh: Bool) {
-        let now = self.clock.now
-        let retryAfter = self.configuration.olderMapRetryAfter
-        let tooSoon = !self.refreshInFlight && self.lastRefreshEnded.map { $0.duration(to: now) < retryAfter } == true
-        guard let ownership = self.configuration.ownership, !afterRefresh, !tooSoon,
-              self.parked.count < self.configuration.maxInFlight
-        else {
+        case .moved(let shardID, let endpoint, let epoch):
+            let reply = ReplyHeader.moved(requestID: requestID, epoch: epoch, shardID: shardID, endpoint: endpoint)
+            self.send([reply.encode()], to: envelope, status: .moved)
+        case .wrongShard(let epoch):
+            self.sendStatus(.wrongShard, to: envelope, requestID: requestID, epoch: epoch)
+        case .serverMapOlder(let epoch, let retryAfter):
             self.sendStatus(
                 .serverMapOlder,
                 to: envelope,
-                requestID: header.requestID,
+                requestID: requestID,
                 epoch: epoch,
                 retryAfter: retryAfter,
                 detail: "the request's map has epoch \(header.epoch); this server's has \(epoch)"
             )
-            return
+        case .park(let startRefresh):
+            self.parked.append(Parked(envelope: envelope, header: header, body: body))
+            if startRefresh {
+                self.startRefresh(requestEpoch: header.epoch)
+            }
+        case .overloaded(let epoch, let retryAfter):
+            self.overloaded(envelope: envelope, mode: .corsair(requestID: requestID, epoch: epoch), retryAfter: retryAfter)
+        case .run(let epoch):
+            var request = ServerRequest(
+                body: body,
+                clientID: header.clientID,
+                requestID: requestID,
+                attempt: header.attempt,
+                shardID: header.shardID,
+                routingKey: header.routingKey,
+                epoch: header.epoch,
+                isRaw: false,
+                deadline: header.remainingDeadline.map { now.advanced(by: $0) }
+            )
+            request.ownership = self.configuration.ownership
+            self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: requestID, epoch: epoch))
         }
-        self.parked.append(Parked(envelope: envelope, header: header, body: body))
-        guard !self.refreshInFlight else { return }
-        self.refreshInFlight = true
+    }
+
+    /// Starts the one map refresh that parked requests wait for.
+    private func startRefresh(requestEpoch: UInt64) {
+        guard let ownership = self.configuration.ownership else { return }
         self.statistics.mapRefreshes += 1
         self.metrics.mapRefreshes.increment()
         self.logger.info(
             "a request carries a newer shard-map epoch; reloading the map",
-            metadata: ["request-epoch": "\(header.epoch)", "epoch": "\(epoch)"]
+            metadata: ["request-epoch": "\(requestEpoch)", "epoch": "\(self.currentEpoch)"]
         )
         ownership.refresh { [inbox = self.inbox] in inbox.mapRefreshed() }
     }
 
     /// The map refresh ended: decide the parked requests again, on the map in use now.
     private func refreshEnded() {
-        self.refreshInFlight = false
-        self.lastRefreshEnded = self.clock.now
+        self.admission.refreshEnded(now: self.clock.now)
         let waiting = self.parked
         self.parked.removeAll()
         for request in waiting {
@@ -487,21 +472,23 @@ final class ServerCore {
             self.send([Array(Self.rawRefusal.utf8)], to: envelope, status: .badRequest)
             return
         }
-        guard self.jobs.count < self.configuration.maxInFlight else {
-            self.overloaded(envelope: envelope, mode: .raw)
-            return
+        switch self.admission.admitToRun(inFlight: self.jobs.count, epoch: self.currentEpoch) {
+        case .run:
+            self.spawn(ServerRequest(body: body, isRaw: true), envelope: envelope, key: nil, mode: .raw)
+        case .overloaded(_, let retryAfter):
+            self.overloaded(envelope: envelope, mode: .raw, retryAfter: retryAfter)
+        default:
+            break
         }
-        self.spawn(ServerRequest(body: body, isRaw: true), envelope: envelope, key: nil, mode: .raw)
     }
 
     /// What a sharded server answers a raw request, as one frame.
     static let rawRefusal = "ERR raw requests are refused on a sharded server: a request without a Corsair header carries no key "
         + "the server can check against its shard map; send it through a Corsair client, or set server.allow_raw_requests"
 
-    private func overloaded(envelope: [[UInt8]], mode: ReplyMode) {
+    private func overloaded(envelope: [[UInt8]], mode: ReplyMode, retryAfter: Duration) {
         self.statistics.overloadReplies += 1
         self.metrics.overloadReplies.increment()
-        let retryAfter = self.configuration.overloadRetryAfter
         switch mode {
         case .corsair(let requestID, let epoch):
             self.sendStatus(.overloaded, to: envelope, requestID: requestID, epoch: epoch, retryAfter: retryAfter)
@@ -519,7 +506,7 @@ final class ServerCore {
         let jobID = self.nextJobID
         self.jobs[jobID] = Job(envelope: envelope, key: key)
         if let key {
-            self.cache.started(key, jobID: jobID)
+            self.admission.started(key, jobID: jobID)
         }
         self.statistics.handlerExecutions += 1
         self.statistics.inFlight = self.jobs.count
@@ -628,7 +615,7 @@ final class ServerCore {
         self.metrics.handlerDuration.record(duration: completion.duration)
         self.send(completion.content, to: job.envelope, status: completion.status)
         if let key = job.key {
-            let waiters = self.cache.finished(
+            let waiters = self.admission.finished(
                 key,
                 jobID: completion.jobID,
                 content: completion.content,
