@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShardMap
 import ZeroMQ
 
 /// A Corsair server: many clients fan in to one ROUTER socket, and each request goes to a handler.
@@ -197,6 +198,8 @@ public final class CorsairServer: Service, Sendable {
             metadata: [
                 "endpoints": "\(endpoints.joined(separator: " "))",
                 "max-in-flight": "\(configuration.maxInFlight)",
+                "max-request-size": "\(configuration.maxRequestBytes.map { ByteSizeText.format($0) } ?? "unbounded")",
+                "drain-timeout": "\(DurationText.format(configuration.drainTimeout))",
             ]
         )
         guard let curve = configuration.curve else { return }

@@ -177,9 +177,9 @@ final class ServerCore {
     func run() {
         var outcome: Result<Void, CorsairServerError> = .success(())
         while true {
-            let (started, stopDeadline, refreshed) = self.inbox.take(into: &self.completions)
-            if let stopDeadline {
-                self.beginDraining(until: stopDeadline)
+            let (started, stop, refreshed) = self.inbox.take(into: &self.completions)
+            if let stop {
+                self.beginDraining(until: stop.deadline, drainTimeout: stop.drainTimeout)
             } else if started, !self.serving, self.drainDeadline == nil {
                 self.serving = true
                 self.statistics.isServing = true
@@ -227,13 +227,13 @@ final class ServerCore {
         self.shutDown(outcome)
     }
 
-    private func beginDraining(until deadline: ContinuousClock.Instant) {
+    private func beginDraining(until deadline: ContinuousClock.Instant, drainTimeout: Duration) {
         if let current = self.drainDeadline, current <= deadline { return }
         if self.drainDeadline == nil {
-            let left = self.clock.now.duration(to: deadline)
+            // The timeout as configured (`drain-timeout=5s`), not the nanoseconds left of it.
             self.logger.info(
                 "stopping: no new requests; draining handlers in flight",
-                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationText.format(max(left, .zero)))"]
+                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationText.format(drainTimeout))"]
             )
         }
         self.drainDeadline = deadline
