@@ -114,7 +114,8 @@ public final class CorsairServer: Service, Sendable {
     /// requests, waits up to ``Configuration/drainTimeout`` for running handlers, sends their
     /// replies, closes its sockets, cancels the handlers still running and waits for them to
     /// return. On task cancellation it does the same without the wait: running handlers are
-    /// cancelled and their clients get no reply. A server runs once.
+    /// cancelled and their clients get no reply. Either way `run()` returns only once every handler
+    /// has returned, so a handler that ignores cancellation holds it up. A server runs once.
     /// - Throws: ``CorsairServerError``: `addressInUse` or `bindFailed` naming the endpoint,
     ///   `socketError` when a socket could not be opened or the I/O thread failed, `alreadyStarted`
     ///   on a second call.

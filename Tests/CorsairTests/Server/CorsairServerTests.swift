@@ -123,7 +123,8 @@ struct CorsairServerTests {
             if request.bytes == bytes("marked") { throw Closed() }
             throw Boom()
         }
-        try await withServer(handler: handler) { server, endpoint in
+        let log = LogCapture()
+        try await withServer(serverConfiguration { $0.logger = log.logger }, handler: handler) { server, endpoint in
             let engine = try patientEngine()
             let cases = [("typed", "account 7 is closed"), ("marked", "account 8 is closed"), ("other", CorsairServer.handlerFailedDetail)]
             for (body, message) in cases {
@@ -135,6 +136,13 @@ struct CorsairServerTests {
                 }
             }
             #expect(server.statistics.replies(.handlerError) == 3)
+            // The hidden error stays on the server, logged once with the request it failed.
+            let logged = log.records(startingWith: "handler failed")
+            #expect(logged.count == 1)
+            #expect(logged.first?.level == .error)
+            #expect(logged.first?.metadata["error"]?.contains("hunter2") == true)
+            #expect(logged.first.flatMap { $0.metadata["request-id"] }.flatMap { UInt64($0) } != nil)
+            #expect(logged.first?.metadata["client-id"] == "\(engine.clientID)")
             await engine.shutdown()
         }
     }

@@ -16,7 +16,8 @@ struct ServerLifecycleTests {
             await gate.wait()
             return ServerReply(request.body)
         }
-        let server = try CorsairServer(configuration: serverConfiguration(), handler: handler)
+        let log = LogCapture()
+        let server = try CorsairServer(configuration: serverConfiguration { $0.logger = log.logger }, handler: handler)
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
         let endpoint = try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -43,6 +44,10 @@ struct ServerLifecycleTests {
         }
         #expect(server.statistics.replies(.ok) == 5)
         #expect(server.statistics.inFlight == 0)
+        // Durations in logs read as written in a config file.
+        let draining = log.records(startingWith: "stopping: no new requests")
+        #expect(draining.first?.metadata["drain-timeout"] == "5s")
+        #expect(draining.first?.metadata["in-flight"] == "5")
         // The port was released on the way out.
         let again = try CorsairServer(configuration: serverConfiguration { $0.endpoints = [endpoint] }, handler: EchoHandler())
         try await withRunning(again) { bound in
@@ -127,11 +132,14 @@ struct ServerLifecycleTests {
         await engine.shutdown()
     }
 
-    @Test("cancelling run() stops the server at once")
+    @Test("cancelling run() stops the server at once: running handlers are cancelled and awaited")
     func cancellation() async throws {
-        let gate = Gate()
+        let cancelled = Tally()
         let server = try CorsairServer(configuration: serverConfiguration()) { request in
-            await gate.wait()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            cancelled.increment()
             return ServerReply(request.body)
         }
         let runner = Task { try await server.run() }
@@ -141,7 +149,8 @@ struct ServerLifecycleTests {
         #expect(await waitUntil { server.statistics.inFlight == 1 })
         runner.cancel()
         try await runner.value
-        gate.open()
+        // The handler saw the cancellation and returned before run() did.
+        #expect(cancelled.count == 1)
         pending.cancel()
         _ = await pending.result
         await engine.shutdown()
