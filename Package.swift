@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "Corsair", targets: ["Corsair"]),
         .library(name: "ShardMap", targets: ["ShardMap"]),
+        .library(name: "CorsairSimulation", targets: ["CorsairSimulation"]),
         .executable(name: "corsair", targets: ["corsair"]),
     ],
     dependencies: [
@@ -59,6 +60,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Discrete-event simulation of many clients' retry policies against a shard map, in virtual time.
+        .target(
+            name: "CorsairSimulation",
+            dependencies: [
+                "Corsair",
+                "ShardMap",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Raw libzmq loops, the baseline the benchmarks compare Corsair against.
         .executableTarget(
             name: "ZMQBaseline",
@@ -68,6 +79,7 @@ let package = Package(
             name: "corsair",
             dependencies: [
                 "Corsair",
+                "CorsairSimulation",
                 "ShardMap",
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -96,6 +108,10 @@ let package = Package(
                 "ShardMap",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "CorsairSimulationTests",
+            dependencies: ["CorsairSimulation", "Corsair", "ShardMap"]
         ),
         // Runs the `corsair` binary as separate processes.
         .testTarget(

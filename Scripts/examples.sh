@@ -12,6 +12,10 @@ corsair=.build/debug/corsair
 
 echo "==> swift build --package-path $example"
 started=$SECONDS
+# SwiftPM keeps a path dependency's list of source files in the example's build description and
+# does not notice files added to Corsair since: a stale one fails with "cannot find type" errors.
+# Dropping the description makes it plan again (a second or two); the objects stay.
+rm -f "$example"/.build/*/debug/description.json
 corsair_build_without_warnings --package-path "$example"
 echo "example built in $((SECONDS - started)) s"
 bin=$(swift build --package-path "$example" --show-bin-path)

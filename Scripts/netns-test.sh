@@ -160,8 +160,11 @@ if [ "$status" != 0 ]; then
     cat "$WORK/load.err"
 fi
 report=$(tail -1 "$WORK/load.json")
+# The run's own counts: the per-shard counts under "shards" use the same names (keys are sorted,
+# so "stopped" follows "shards").
+totals=$(echo "$report" | sed -E 's/"shards":\{.*\},"stopped"/"stopped"/')
 field() {
-    echo "$report" | grep -oE "\"$1\" *: *[0-9]+" | grep -oE '[0-9]+$' || echo "-1"
+    echo "$totals" | grep -oE "\"$1\" *: *[0-9]+" | grep -oE '[0-9]+$' || echo "-1"
 }
 sent=$(field sent)
 succeeded=$(field succeeded)

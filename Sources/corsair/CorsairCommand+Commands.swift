@@ -13,6 +13,8 @@ extension CorsairCommand {
             BenchCommand.self,
             ReconnectStormCommand.self,
             FloodCommand.self,
+            SimulateCommand.self,
+            TuneCommand.self,
         ]
     }
 }

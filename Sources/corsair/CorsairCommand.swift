@@ -5,12 +5,17 @@ import ZeroMQ
 import Glibc
 #endif
 
-/// The `corsair` command line: serve, request, shards, load, bench, keygen, demo.
+/// The `corsair` command line: serve, request, shards, load, tune, simulate, bench, keygen, demo.
 @main
 struct CorsairCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corsair",
         abstract: "Reliable request/reply over ZeroMQ: servers, clients, shard maps, benchmarks.",
+        discussion: """
+            Every failure is one line `error: …` on stderr, with a hint when the mistake can be \
+            guessed. Exit status: 0 on success, 2 for bad arguments (usage errors); each \
+            command's help gives the others.
+            """,
         version: CorsairCommand.versionText,
         subcommands: CorsairCommand.commands
     )
@@ -29,7 +34,18 @@ struct CorsairCommand: AsyncParsableCommand {
         }
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         #endif
-        await Self.main(nil)
+        // Parsed and run here rather than by ArgumentParser's main, so that every failure, the
+        // parser's usage errors included, ends as one `error:` line (CommandLineFailure).
+        do {
+            var command = try Self.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            CommandLineFailure.exit(reporting: error)
+        }
     }
 
     static var versionText: String {

@@ -94,6 +94,14 @@ struct ClusterLoadTests {
         for field in ["retries", "p50_ms", "p99_ms", "p999_ms", "throughput_rps"] {
             #expect(object[field] != nil, "\(field) missing: \(line)")
         }
+        // Per shard: every shard's counts, adding up to the run's.
+        let shards = try #require(object["shards"] as? [String: [String: Any]], "\(line)")
+        #expect(Set(shards.keys) == Set(cluster.ids), "\(line)")
+        #expect(shards.values.map { $0["sent"] as? Int ?? 0 }.reduce(0, +) == sent, "\(line)")
+        #expect(shards.values.map { $0["succeeded"] as? Int ?? 0 }.reduce(0, +) == succeeded, "\(line)")
+        let byAttempt = try #require(object["succeeded_by_attempt"] as? [Int], "\(line)")
+        #expect(byAttempt.count == 10, "one count per attempt of the policy: \(line)")
+        #expect(byAttempt.reduce(0, +) == succeeded, "\(line)")
         if killedDuringLoad {
             // The requests in flight to s1 when it died were retried.
             #expect((object["retries"] as? Int ?? 0) > 0, "\(line)")
@@ -137,6 +145,90 @@ struct ClusterLoadTests {
         let load = try await ChildProcess.run("corsair", ["load", "--config", "/nonexistent/cluster.yaml", "--requests", "1", "--concurrency", "1"])
         #expect(load.status == 2)
         #expect(Self.isOneErrorLine(load.stderr), "\(load.stderr)")
+    }
+
+    @Test("load with no servers stops soon after the first requests' deadline: exit 1, null latencies", .timeLimit(.minutes(1)))
+    func loadWithoutServers() async throws {
+        let cluster = try Self.makeCluster(retry: """
+            retry:
+              attempt_timeout: 400ms
+              attempts: 3
+              deadline: 2s
+
+            """)
+        defer { try? FileManager.default.removeItem(at: cluster.folder) }
+        let start = ContinuousClock.now
+        let load = try await ChildProcess.run("corsair", ["load", "--config", cluster.config, "--requests", "100000", "--json"])
+        let elapsed = start.duration(to: .now)
+        #expect(load.status == 1)
+        // The first requests end by their 2 s deadline; a few seconds more for start-up on a busy machine.
+        #expect(elapsed < .seconds(2 + 6), "took \(elapsed)")
+        #expect(Self.isOneErrorLine(load.stderr), "\(load.stderr)")
+        #expect(load.stderr.hasPrefix("error: no shard answered (s"), "\(load.stderr)")
+        #expect(load.stderr.hasSuffix("; is the cluster running?\n"), "\(load.stderr)")
+        let report = try #require(JSONObject(lastLineOf: load.stdout), "\(load.stdout)")
+        #expect(report.int("succeeded") == 0, "\(report.fields)")
+        #expect(report.int("lost") == 0, "\(report.fields)")
+        #expect(report.fields["stopped"] as? String == "no_answer", "\(report.fields)")
+        for field in ["p50_ms", "p99_ms", "p999_ms", "max_ms"] {
+            #expect(report.fields[field] is NSNull, "\(field) should be null: \(report.fields)")
+        }
+    }
+
+    @Test("load --endpoint --raw drives a plain REP peer; --rate paces an open-loop run; overrides apply", .timeLimit(.minutes(1)))
+    func loadOneRawPeer() async throws {
+        let context = try Context()
+        let peer = try PlainReplyPeer(context: context)
+        defer { peer.stop() }
+        let closed = try await ChildProcess.run(
+            "corsair",
+            ["load", "--endpoint", peer.endpoint, "--raw", "--requests", "300", "--concurrency", "4", "--attempts", "5", "--json"]
+        )
+        #expect(closed.status == 0, "\(closed.stderr)")
+        let report = try #require(JSONObject(lastLineOf: closed.stdout), "\(closed.stdout)")
+        #expect(report.int("succeeded") == 300, "\(report.fields)")
+        let byAttempt = try #require(report.fields["succeeded_by_attempt"] as? [Int], "\(report.fields)")
+        #expect(byAttempt.count == 5 && byAttempt.reduce(0, +) == 300, "\(report.fields)")
+
+        let open = try await ChildProcess.run(
+            "corsair",
+            ["load", "--endpoint", peer.endpoint, "--raw", "--duration", "1s", "--rate", "200"]
+        )
+        #expect(open.status == 0, "\(open.stderr)")
+        // 200 per second for one second: requests due at 0, 5 ms, … 995 ms.
+        #expect(open.stdout.contains("sent: 200\n"), "\(open.stdout)")
+        #expect(open.stdout.contains("succeeded: 200\n"), "\(open.stdout)")
+        #expect(open.stdout.contains("(from each request's intended send time)"), "\(open.stdout)")
+        #expect(open.stdout.contains("shard \(peer.endpoint): sent 200, succeeded 200, failed 0, latency p50 "), "\(open.stdout)")
+    }
+
+    @Test("load's retry overrides reach the engine: attempts, attempt timeout, mode", .timeLimit(.minutes(1)))
+    func retryOverrides() async throws {
+        let context = try Context()
+        // Takes requests and never answers.
+        let silent = try Socket(context, .router)
+        try silent.bind("tcp://127.0.0.1:*")
+        let endpoint = try silent.lastEndpoint
+        for (mode, reconnects) in [("recreate", 1), ("resend", 0)] {
+            let load = try await ChildProcess.run(
+                "corsair",
+                [
+                    "load", "--endpoint", endpoint, "--requests", "1", "--concurrency", "1",
+                    "--attempts", "2", "--attempt-timeout", "200ms", "--jitter", "none", "--mode", mode, "--json",
+                ]
+            )
+            #expect(load.status == 1, "\(mode): \(load.stderr)")
+            #expect(
+                load.stderr == "error: no shard answered (\(endpoint): abandoned after 2 attempts: no reply within 200ms); is the server running?\n",
+                "\(mode): \(load.stderr)"
+            )
+            let report = try #require(JSONObject(lastLineOf: load.stdout), "\(load.stdout)")
+            #expect(report.int("retries") == 1, "\(mode): \(report.fields)")
+            #expect(report.int("reconnects") == reconnects, "\(mode): \(report.fields)")
+            #expect(report.object("errors")?.int("abandoned") == 1, "\(mode): \(report.fields)")
+            #expect(report.fields["succeeded_by_attempt"] as? [Int] == [0, 0], "\(mode): \(report.fields)")
+        }
+        silent.close()
     }
 
     /// The only stderr line that is not a log line is one `error: ...` line.

@@ -42,6 +42,10 @@ struct SecurityTests {
         // so well before one attempt's timeout would have run out (a timeout would also read
         // "abandoned after …", not "authentication failed").
         let timeout = "20s"
+        let verdicts = [
+            "unknown key": "error: authentication failed with \(endpoint): the server refused this client's key; pass --client-key-file with a keypair on the server's allow-list",
+            "plaintext": "error: authentication failed with \(endpoint): the server requires CURVE; pass --server-public-key",
+        ]
         for (name, extra) in [("unknown key", ["--server-public-key", serverPublic]), ("plaintext", [])] {
             let start = ContinuousClock.now
             let refused = try await ChildProcess.run(
@@ -50,9 +54,9 @@ struct SecurityTests {
             )
             let elapsed = start.duration(to: .now)
             #expect(refused.status == 1, "\(name): \(refused.stderr)")
-            // The last line is the typed error; a log line about the handshake may come before it.
+            // The last line is the typed error with its hint; a log line may come before it.
             let verdict = refused.stderr.split(separator: "\n").last.map(String.init) ?? ""
-            #expect(verdict.hasPrefix("authentication failed"), "\(name): \(refused.stderr)")
+            #expect(verdict == verdicts[name], "\(name): \(refused.stderr)")
             #expect(refused.stdout.isEmpty, "\(name)")
             #expect(elapsed < .seconds(15), "\(name) took \(elapsed): a timeout, not an authentication error")
         }

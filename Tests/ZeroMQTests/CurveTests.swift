@@ -125,8 +125,30 @@ struct CurveTests {
         #expect(Self.failures(serverEvents).first == expected, "\(serverEvents)")
         let clientEvents = try collectEvents(clientMonitor, timeout: .seconds(5)) { !Self.failures($0).isEmpty }
         #expect(Self.failures(clientEvents).first == expected, "\(clientEvents)")
+        #expect(Self.failures(clientEvents).first?.handshakeFailure?.code == .mechanismMismatch, "\(clientEvents)")
         #expect(try receiveMultipart(server.socket, timeout: .milliseconds(200)) == nil)
         withExtendedLifetime(client) {}
+    }
+
+    @Test("a handshake failure event folds into one code to branch on")
+    func handshakeFailureCodes() {
+        let endpoint = "tcp://127.0.0.1:5555"
+        let cases: [(MonitorEvent, HandshakeFailure.Code?)] = [
+            (.handshakeFailedProtocol(endpoint: endpoint, code: Self.zmtpMechanismMismatch), .mechanismMismatch),
+            (.handshakeFailedProtocol(endpoint: endpoint, code: Self.zmtpCryptographic), .cryptographic),
+            (.handshakeFailedProtocol(endpoint: endpoint, code: 0x1000_0001), .protocolError),
+            (.handshakeFailedAuthentication(endpoint: endpoint, status: 400), .authenticationRefused),
+            (.handshakeFailed(endpoint: endpoint), .noDetail),
+            (.handshakeSucceeded(endpoint: endpoint), nil),
+        ]
+        for (event, code) in cases {
+            #expect(event.handshakeFailure?.code == code, "\(event)")
+            // The failure reads as the event it came from.
+            if let failure = event.handshakeFailure {
+                #expect("\(failure)" == "\(event)")
+            }
+        }
+        #expect(MonitorEvent.handshakeFailedAuthentication(endpoint: endpoint, status: 400).handshakeFailure?.zapStatus == 400)
     }
 
     @Test("a client refused by the ZAP handler fails with authentication status 400 on both sides")

@@ -139,6 +139,11 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
     public var serverEpoch: UInt64?
     /// For ``Code/overloaded``: how long the server asked the client to wait, if it said.
     public var retryAfter: Duration?
+    /// The error underneath, when there is one, for callers that branch on it: a `ZMQError` (from
+    /// the ZeroMQ module) for a refused endpoint or a socket failure, a ``ProtocolError`` for a
+    /// reply that broke the protocol (``ProtocolError/Code/badMagic`` from a plain REP peer), a
+    /// `HandshakeFailure` (from the ZeroMQ module) for a failed CURVE handshake.
+    public var underlyingError: (any Error)?
 
     /// An error with every field given; prefer the static factories, which fill in the right ones.
     public init(
@@ -196,7 +201,7 @@ extension CorsairError {
             endpoint: endpoint,
             message: lastFailure,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
     }
 
     /// The overall deadline passed while an attempt was outstanding.
@@ -301,12 +306,24 @@ extension CorsairError {
             endpoint: endpoint,
             message: message,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
     }
 
     /// The CURVE handshake with the endpoint failed.
-    public static func authenticationFailed(attempts: Int = 0, endpoint: String?, message: String = "") -> CorsairError {
-        CorsairError(code: .authenticationFailed, attempts: attempts, endpoint: endpoint, message: message)
+    ///
+    /// - Parameters:
+    ///   - attempts: How many attempts were sent.
+    ///   - endpoint: The endpoint whose handshake failed.
+    ///   - message: Why, in words.
+    ///   - underlying: Why, as a value: a `HandshakeFailure` from the ZeroMQ module, kept in
+    ///     ``underlyingError``.
+    public static func authenticationFailed(
+        attempts: Int = 0,
+        endpoint: String?,
+        message: String = "",
+        underlying: (any Error)? = nil
+    ) -> CorsairError {
+        CorsairError(code: .authenticationFailed, attempts: attempts, endpoint: endpoint, message: message).keeping(underlying)
     }
 
     /// The caller cancelled the request.
@@ -331,7 +348,7 @@ extension CorsairError {
             endpoint: endpoint,
             message: message,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
     }
 
     /// A ZeroMQ socket operation failed.
@@ -353,7 +370,14 @@ extension CorsairError {
             endpoint: endpoint,
             message: operation,
             underlyingDescription: underlying.map { String(describing: $0) }
-        )
+        ).keeping(underlying)
+    }
+
+    /// The same error with `underlying` kept as ``underlyingError`` (its text stays as it was).
+    func keeping(_ underlying: (any Error)?) -> CorsairError {
+        var error = self
+        error.underlyingError = underlying
+        return error
     }
 }
 

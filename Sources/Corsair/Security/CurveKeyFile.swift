@@ -16,18 +16,53 @@ public enum CurveKeyFile {
 
     /// Reads a secret key file: 40 Z85 characters, surrounding whitespace ignored.
     ///
-    /// - Throws: ``CorsairServerError`` `keyFileInsecure` when the group or others may read or write
-    ///   the file (fix with `chmod 600`), `keyFileUnreadable` when it cannot be read, or
-    ///   `invalidKeyFile` when it does not hold one key.
+    /// Any 32 bytes make a CURVE secret key, so a public key passed by mistake would be taken for
+    /// one and the server would run under another identity. The file is therefore checked against
+    /// the `.key` file beside it (`server.pub` against `server.key`): when that file's secret key
+    /// derives the key read, the file is the public half, and it is refused.
+    ///
+    /// - Throws: ``CorsairServerError`` `wrongKeyHalf` when the file holds the public key of the
+    ///   pair beside it (`path` names the secret key file to use instead), `keyFileInsecure` when
+    ///   the group or others may read or write the file (fix with `chmod 600`), `keyFileUnreadable`
+    ///   when it cannot be read, or `invalidKeyFile` when it does not hold one key.
     public static func readSecretKey(at path: String) throws(CorsairServerError) -> CurveKey {
-        let text = try self.readText(at: path, secret: true)
-        return try self.parseKey(text, path: path, what: "secret key")
+        let (text, mode) = try self.readText(at: path)
+        let key = try self.parseKey(text, path: path, what: "secret key")
+        if let secretPath = self.secretKeyFile(besides: path, derivingPublicKey: key) {
+            throw CorsairServerError(
+                code: .wrongKeyHalf,
+                message: "\(path) holds the public key of the pair whose secret key is in \(secretPath)",
+                path: secretPath
+            )
+        }
+        if mode & 0o077 != 0 {
+            throw CorsairServerError(
+                code: .keyFileInsecure,
+                message: "secret key file \(path) is accessible by group or others (mode \(String(mode, radix: 8))); run chmod 600 \(path)",
+                path: path
+            )
+        }
+        return key
     }
 
     /// Reads a public key file, such as a server's `.pub` that clients connect with.
     public static func readPublicKey(at path: String) throws(CorsairServerError) -> CurveKey {
-        let text = try self.readText(at: path, secret: false)
+        let (text, _) = try self.readText(at: path)
         return try self.parseKey(text, path: path, what: "public key")
+    }
+
+    /// The `.key` file beside `path` (same name, other extension), when its secret key derives
+    /// `publicKey`; `nil` when there is none, it cannot be read, or its key derives another.
+    private static func secretKeyFile(besides path: String, derivingPublicKey publicKey: CurveKey) -> String? {
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        let candidate = String(path.dropLast(name.distance(from: dot, to: name.endIndex))) + ".key"
+        guard candidate != path,
+              let (text, _) = try? self.readText(at: candidate),
+              let secretKey = try? self.parseKey(text, path: candidate, what: "secret key"),
+              let pair = try? CurveKeyPair(secretKey: secretKey)
+        else { return nil }
+        return pair.publicKey == publicKey ? candidate : nil
     }
 
     /// Reads an allow-list: one Z85 public key per line, optionally followed by whitespace and a
@@ -39,7 +74,7 @@ public enum CurveKeyFile {
     /// - Throws: ``CorsairServerError`` `keyFileUnreadable`, or `invalidKeyFile` naming the first
     ///   line that is not a key.
     public static func readAllowList(at path: String) throws(CorsairServerError) -> Set<CurveKey> {
-        let text = try self.readText(at: path, secret: false)
+        let (text, _) = try self.readText(at: path)
         var keys = Set<CurveKey>()
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.drop { $0.isWhitespace }
@@ -105,8 +140,8 @@ public enum CurveKeyFile {
         return key
     }
 
-    /// Reads a whole file as UTF-8, checking the permissions of the file actually opened.
-    private static func readText(at path: String, secret: Bool) throws(CorsairServerError) -> String {
+    /// Reads a whole file as UTF-8, with the permission bits of the file actually opened.
+    private static func readText(at path: String) throws(CorsairServerError) -> (text: String, mode: mode_t) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw self.unreadable(path, "cannot open", errno)
@@ -120,13 +155,6 @@ public enum CurveKeyFile {
             throw CorsairServerError(code: .keyFileUnreadable, message: "\(path) is not a regular file", path: path)
         }
         let mode = info.st_mode & 0o777
-        if secret && mode & 0o077 != 0 {
-            throw CorsairServerError(
-                code: .keyFileInsecure,
-                message: "secret key file \(path) is accessible by group or others (mode \(String(mode, radix: 8))); run chmod 600 \(path)",
-                path: path
-            )
-        }
         guard Int(info.st_size) <= self.maximumFileSize else {
             throw CorsairServerError(code: .keyFileUnreadable, message: "\(path) is larger than a key file can be", path: path)
         }
@@ -147,7 +175,7 @@ public enum CurveKeyFile {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CorsairServerError(code: .invalidKeyFile, message: "\(path) is not UTF-8 text", path: path)
         }
-        return text
+        return (text, mode)
     }
 
     private static func writeText(_ text: String, to path: String, mode: mode_t, overwrite: Bool) throws(CorsairServerError) {

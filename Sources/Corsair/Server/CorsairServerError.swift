@@ -27,6 +27,7 @@ public struct CorsairServerError: Error, Hashable, Sendable, CustomStringConvert
             case invalidKeyFile
             case keyFileExists
             case keyFileUnwritable
+            case wrongKeyHalf
             case alreadyStarted
             case notBound
         }
@@ -57,6 +58,9 @@ public struct CorsairServerError: Error, Hashable, Sendable, CustomStringConvert
         public static let keyFileExists = Code(.keyFileExists)
         /// A key file could not be created or written.
         public static let keyFileUnwritable = Code(.keyFileUnwritable)
+        /// A file given as a secret key holds the public key of a keypair whose secret key is in
+        /// the file beside it (``CorsairServerError/path`` names that file).
+        public static let wrongKeyHalf = Code(.wrongKeyHalf)
         /// ``CorsairServer/run()`` was called on a server that has already run.
         public static let alreadyStarted = Code(.alreadyStarted)
         /// The server's bound endpoints were asked for, but it stopped before binding, or the task
@@ -75,6 +79,7 @@ public struct CorsairServerError: Error, Hashable, Sendable, CustomStringConvert
             case .invalidKeyFile: return "invalid key file"
             case .keyFileExists: return "key file exists"
             case .keyFileUnwritable: return "key file unwritable"
+            case .wrongKeyHalf: return "wrong key half"
             case .alreadyStarted: return "already started"
             case .notBound: return "not bound"
             }

@@ -12,9 +12,10 @@ struct RequestCommand: AsyncParsableCommand {
         discussion: """
             Either --endpoint (one server) or --config with --key or --shard (routed through the \
             shard map; retry settings come from the file unless given here). Prints the reply body \
-            on stdout and exits 0. On failure prints the typed error on stderr, such as \
-            "abandoned after 3 attempts: no reply within 2500ms", and exits 1; a config or \
-            argument problem exits 2.
+            on stdout and exits 0. On failure prints the typed error as one line on stderr, such \
+            as "error: abandoned after 3 attempts: no reply within 2500ms", with a hint when the \
+            mistake can be guessed (a missing --raw or --server-public-key, an endpoint without \
+            its transport), and exits 1; a config, key file, endpoint or argument problem exits 2.
             """
     )
 
@@ -34,13 +35,13 @@ struct RequestCommand: AsyncParsableCommand {
     @Flag(help: "Send only the body frame and accept any reply (plain REQ/REP peers).")
     var raw = false
 
-    @Option(help: "How long each attempt waits for its reply (default 2500ms).")
+    @Option(help: "How long each attempt waits for its reply (default 2500ms).", transform: DurationArgument.parse)
     var timeout: DurationArgument?
 
     @Option(help: "How many sends in all (default 3).")
     var attempts: Int?
 
-    @Option(help: "The overall deadline (default 10s).")
+    @Option(help: "The overall deadline (default 10s).", transform: DurationArgument.parse)
     var deadline: DurationArgument?
 
     // Unconditional: "-" is a Z85 character, so one key in 85 begins with it, and the parser would
@@ -76,6 +77,9 @@ struct RequestCommand: AsyncParsableCommand {
         if let key = self.serverPublicKey, CurveKey(z85: key) == nil {
             throw ValidationError("--server-public-key is not a 40-character Z85 key")
         }
+        if self.clientKeyFile != nil, self.endpoint != nil, self.serverPublicKey == nil {
+            throw ValidationError("--client-key-file needs --server-public-key: a client keypair is only used with CURVE")
+        }
     }
 
     /// The keypair from --client-key-file: the secret key read from PREFIX.key, the public key derived.
@@ -84,9 +88,10 @@ struct RequestCommand: AsyncParsableCommand {
         do {
             let secretKey = try CurveKeyFile.readSecretKey(at: prefix + ".key")
             return try CurveKeyPair(secretKey: secretKey)
+        } catch let error as CorsairServerError {
+            throw CommandLineFailure.clientKeyFile(prefix: prefix, error)
         } catch {
-            StandardStreams.error("error: \(error)")
-            throw ExitCode(2)
+            throw CommandLineFailure("\(error)", status: CommandLineFailure.unusable)
         }
     }
 
@@ -97,6 +102,7 @@ struct RequestCommand: AsyncParsableCommand {
         var engineConfiguration = ClientEngine.Configuration()
         engineConfiguration.curveKeyPair = try self.clientKeyPair()
         let result: Result<Reply, CorsairError>
+        var usedCurve = self.serverPublicKey != nil
         if let path = self.config {
             let store: ShardMapStore
             do {
@@ -111,6 +117,14 @@ struct RequestCommand: AsyncParsableCommand {
             } catch {
                 StandardStreams.error("error: \(error)")
                 throw ExitCode(2)
+            }
+            let shard = self.key.map { store.current.shard(forKey: $0) } ?? self.shard.flatMap { store.current.shard(id: $0) }
+            usedCurve = shard?.serverPublicKey != nil
+            if engineConfiguration.curveKeyPair != nil, !store.current.shards.contains(where: { $0.serverPublicKey != nil }) {
+                throw CommandLineFailure(
+                    "--client-key-file needs CURVE, and no shard in \(path) has a server_public_key",
+                    status: CommandLineFailure.unusable
+                )
             }
             let options = RequestOptions(
                 retry: self.policy(base: RetryPolicy(store.current.config.retry)),
@@ -150,8 +164,8 @@ struct RequestCommand: AsyncParsableCommand {
                 StandardStreams.output(frame)
             }
         case .failure(let error):
-            StandardStreams.error("\(error)")
-            throw ExitCode(error.code == .invalidEndpoint || error.code == .invalidConfiguration ? 2 : 1)
+            let curveSource: CommandLineFailure.CurveSource = self.config.map { .config($0) } ?? .option
+            throw await CommandLineFailure.diagnosedRequest(error, usedCurve: usedCurve, curveSource: curveSource, raw: self.raw)
         }
     }
 

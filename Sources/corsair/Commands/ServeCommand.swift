@@ -174,8 +174,7 @@ extension ServeCommand {
             let handler = chosen ?? (self.handler ?? defaultHandler).make()
             return try CorsairServer(configuration: configuration, handler: handler)
         } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
+            throw CommandLineFailure.server(error)
         }
     }
 

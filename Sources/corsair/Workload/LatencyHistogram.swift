@@ -21,4 +21,14 @@ struct LatencyHistogram: Sendable {
         guard self.histogram.totalCount > 0 else { return 0 }
         return Double(self.histogram.valueAtPercentile(percentile)) / 1000
     }
+
+    /// The latency at `percentile` in milliseconds; `nil` when nothing was recorded.
+    func recordedMilliseconds(atPercentile percentile: Double) -> Double? {
+        self.histogram.totalCount > 0 ? self.milliseconds(atPercentile: percentile) : nil
+    }
+
+    /// Adds every latency recorded in `other`.
+    mutating func add(_ other: LatencyHistogram) {
+        self.histogram.add(other.histogram)
+    }
 }

@@ -19,11 +19,27 @@ struct ClientEngineProtocolErrorTests {
         await #expect {
             _ = try await engine.request(bytes("x"), to: Endpoint(peer.endpoint))
         } throws: { error in
-            (error as? CorsairError)?.code == .protocolError
+            // The decoding error is there to branch on, as a value.
+            guard let error = error as? CorsairError, error.code == .protocolError else { return false }
+            return error.underlyingError is ProtocolError
         }
         // The engine still works afterwards.
         let good = try TestPeer(behavior: TestPeer.echo)
         #expect(try await engine.request(bytes("ok"), to: Endpoint(good.endpoint)).bytes == bytes("ok"))
+        await engine.shutdown()
+    }
+
+    @Test("a reply without Corsair's header is a bad-magic protocol error underneath")
+    func badMagicUnderneath() async throws {
+        let peer = try TestPeer { _ in .reply([bytes("world")]) }
+        let engine = try makeEngine()
+        do {
+            _ = try await engine.request(bytes("hello"), to: Endpoint(peer.endpoint))
+            Issue.record("a reply without a header was accepted")
+        } catch {
+            #expect(error.code == .protocolError)
+            #expect((error.underlyingError as? ProtocolError)?.code == .badMagic, "\(error)")
+        }
         await engine.shutdown()
     }
 

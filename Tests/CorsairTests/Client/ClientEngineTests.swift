@@ -205,7 +205,9 @@ struct ClientEngineTests {
     @Test("cancelling the caller's task stops the request promptly")
     func cancellation() async throws {
         let peer = try TestPeer { _ in .drop }
-        let engine = try makeEngine(testPolicy(attempts: 100, timeout: .seconds(5), deadline: nil))
+        // An attempt timeout far beyond any scheduling delay: the call can only end this soon by
+        // being cancelled, however loaded the machine is.
+        let engine = try makeEngine(testPolicy(attempts: 100, timeout: .seconds(120), deadline: nil))
         let task = Task {
             try await engine.request(bytes("x"), to: Endpoint(peer.endpoint))
         }
@@ -217,7 +219,7 @@ struct ClientEngineTests {
         } throws: { error in
             (error as? CorsairError)?.code == .cancelled
         }
-        #expect(start.duration(to: .now) < .seconds(1))
+        #expect(start.duration(to: .now) < .seconds(60))
         await engine.shutdown()
     }
 

@@ -67,14 +67,21 @@ struct ServerCurveTests {
         }
     }
 
-    @Test("key files: written with safe modes, read back, and a loose secret key file is refused")
-    func keyFiles() throws {
+    /// A fresh folder holding a new keypair written as `server.pub` and `server.key`.
+    private static func keyFilesInScratchDirectory() throws -> (
+        directory: URL, prefix: String, keys: CurveKeyPair, paths: (publicKeyPath: String, secretKeyPath: String)
+    ) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-keys-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let prefix = directory.appendingPathComponent("server").path
         let keys = try CurveKeyPair.generate()
-        let paths = try CurveKeyFile.write(keys, prefix: prefix)
+        return (directory, prefix, keys, try CurveKeyFile.write(keys, prefix: prefix))
+    }
+
+    @Test("key files: written with safe modes, read back, and a loose secret key file is refused")
+    func keyFiles() throws {
+        let (directory, prefix, keys, paths) = try Self.keyFilesInScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         #expect(paths.publicKeyPath == prefix + ".pub")
         #expect(paths.secretKeyPath == prefix + ".key")
         let secretMode = try FileManager.default.attributesOfItem(atPath: paths.secretKeyPath)[.posixPermissions] as? Int
@@ -100,6 +107,26 @@ struct ServerCurveTests {
         // An overwrite puts the mode right again.
         try CurveKeyFile.write(keys, prefix: prefix, overwrite: true)
         #expect(try CurveKeyFile.readSecretKey(at: paths.secretKeyPath) == keys.secretKey)
+    }
+
+    @Test("the public half of a pair given as a secret key is refused, decided from the pair's keys")
+    func publicKeyAsSecretKey() throws {
+        let (directory, prefix, keys, paths) = try Self.keyFilesInScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Private or not, the public key is refused as what it is, not for its mode.
+        for mode in [0o644, 0o600] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: paths.publicKeyPath)
+            #expect(performing: { try CurveKeyFile.readSecretKey(at: paths.publicKeyPath) }, throws: { error in
+                guard let error = error as? CorsairServerError else { return false }
+                return error.code == .wrongKeyHalf && error.path == paths.secretKeyPath
+            })
+        }
+        // Beside another pair's secret key, a public key is not recognised: nothing says it is one.
+        let other = try CurveKeyPair.generate()
+        try CurveKeyFile.write(other, prefix: prefix, overwrite: true)
+        try CurveKeyFile.write(CurveKeyPair(publicKey: keys.publicKey, secretKey: keys.publicKey), prefix: prefix + "-lone")
+        #expect(try CurveKeyFile.readSecretKey(at: paths.secretKeyPath) == other.secretKey)
+        #expect(try CurveKeyFile.readSecretKey(at: prefix + "-lone.key") == keys.publicKey)
     }
 
     @Test("allow-lists: one key per line, comments and blank lines ignored, a bad line named")

@@ -11,7 +11,7 @@ final class ClientSocket {
     /// Set once the ZMTP (and CURVE) handshake completed.
     var handshakeSucceeded = false
     /// Why the handshake failed, once the monitor said so.
-    var handshakeFailure: String?
+    var handshakeFailure: HandshakeFailure?
     /// Handshakes that failed without detail, which is all a CURVE client sees of a wrong server key.
     var silentHandshakeFailures = 0
     /// The socket's `ZMQ_FD`, which the I/O thread polls instead of the socket itself.

@@ -442,7 +442,7 @@ final class EngineCore {
             (header, body) = try ReplyMessage.decode(frames: frames)
         } catch {
             self.detachSocket(from: call, healthy: true)
-            self.fail(call, .protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)"))
+            self.fail(call, .protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)").keeping(error))
             return
         }
         guard header.requestID == call.requestID else {
@@ -530,13 +530,13 @@ final class EngineCore {
                 socket.handshakeSucceeded = true
                 socket.handshakeFailure = nil
             case .handshakeFailedProtocol, .handshakeFailedAuthentication:
-                socket.handshakeFailure = "\(event)"
+                socket.handshakeFailure = event.handshakeFailure
             case .handshakeFailed where socket.pool.endpoint.serverPublicKey != nil:
                 // A wrong server key shows on the client only as a handshake that fails without
                 // detail on every reconnect; once could be a peer hanging up, twice is the key.
                 socket.silentHandshakeFailures += 1
                 if socket.silentHandshakeFailures >= 2 {
-                    socket.handshakeFailure = "CURVE handshake failed repeatedly; is the server public key right?"
+                    socket.handshakeFailure = event.handshakeFailure
                 }
             default:
                 continue
@@ -548,10 +548,11 @@ final class EngineCore {
             return
         }
         guard let failure = socket.handshakeFailure else { return }
-        self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(failure)"])
+        let reason = failure.code == .noDetail ? "CURVE handshake failed repeatedly; is the server public key right?" : "\(failure)"
+        self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(reason)"])
         if let call = socket.call {
             self.detachSocket(from: call, healthy: false)
-            self.fail(call, .authenticationFailed(endpoint: call.endpoint.address, message: failure))
+            self.fail(call, .authenticationFailed(endpoint: call.endpoint.address, message: reason, underlying: failure))
         } else {
             socket.pool.idle.removeAll { $0 === socket }
             self.closeSocket(socket)

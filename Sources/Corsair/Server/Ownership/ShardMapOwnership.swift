@@ -27,7 +27,7 @@ public struct ShardMapOwnership: ShardOwnership {
 
     /// Ownership of one shard, as the store's current map says.
     /// - Parameters:
-    ///   - store: The shard map in use, reloaded by a ``ShardMapReloadService`` or on demand.
+    ///   - store: The shard map in use, reloaded by a `ShardMapReloadService` (ShardMap module) or on demand.
     ///   - shardID: The shard this server serves.
     ///   - endpoint: The endpoint the map must list for the shard, or `nil` not to check it.
     public init(store: ShardMapStore, shardID: String, endpoint: String? = nil) {

@@ -1,0 +1,68 @@
+/// One thing due at an instant of virtual time, ordered by time and then by when it was scheduled,
+/// so that ties resolve the same way on every run.
+struct SimulationEvent: Comparable {
+    enum Kind: UInt8 {
+        /// The next request of the open workload arrives.
+        case arrival
+        /// The call's attempt gets its reply.
+        case reply
+        /// The call's attempt deadline passes without a reply.
+        case timeout
+        /// The call's backoff ends: send the next attempt.
+        case retry
+    }
+
+    /// Nanoseconds from the start of the run.
+    var time: Int64
+    var sequence: UInt64
+    var kind: Kind
+    /// The call's slot; unused for arrivals.
+    var slot: Int32
+
+    static func < (lhs: SimulationEvent, rhs: SimulationEvent) -> Bool {
+        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.sequence < rhs.sequence
+    }
+
+    static func == (lhs: SimulationEvent, rhs: SimulationEvent) -> Bool {
+        lhs.time == rhs.time && lhs.sequence == rhs.sequence
+    }
+}
+
+/// One request in flight, kept in a flat table of reused slots.
+struct SimulatedCall {
+    enum Ending {
+        case succeeded
+        case abandoned
+        case overloaded
+        case circuitOpen
+        case budgetExhausted
+    }
+
+    var client: Int32 = 0
+    var shard: Int32 = 0
+    /// The index of the client's retry budget and breaker for the shard.
+    var pair: Int32 = 0
+    /// The closed workload's worker that sent it; -1 for the open workload.
+    var worker: Int32 = -1
+    var submittedAt: Int64 = 0
+    /// `Int64.max` when the policy has no deadline.
+    var overallDeadline: Int64 = .max
+    /// Sends made so far.
+    var attempt: Int32 = 0
+    /// The backoff used before the last retry, in nanoseconds; -1 before the first.
+    var previousDelay: Int64 = -1
+    /// When the outstanding attempt's reply arrives; `Int64.max` for never.
+    var replyAt: Int64 = .max
+    /// Whether that reply says "overloaded", and with which retry-after hint.
+    var replyOverloaded = false
+    var retryAfter: Int64 = 0
+    /// Whether any reply came back, which tells the breaker the shard lives.
+    var gotReply = false
+    var isBreakerProbe = false
+    /// Whether its shard was under a fault when it was sent.
+    var shardFaulted = false
+    /// Whether its shard was down when it was sent.
+    var shardDown = false
+    /// Whether any shard was under a fault when it was sent.
+    var anyFault = false
+}
