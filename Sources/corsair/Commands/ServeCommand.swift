@@ -190,8 +190,8 @@ extension ServeCommand {
                 try await tasks.waitForAll()
             }
         } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
+            // Binding happens here, so a bad or taken endpoint is reported with its hint.
+            throw CommandLineFailure.server(error)
         }
     }
 }
