@@ -143,7 +143,7 @@ echo "kv-server s0, s1, s2 stopped on SIGTERM with status 0"
 # With every server gone, a request fails loudly: exit 1 and a typed error, within its deadline.
 status=0
 reply=$(client get a 2>&1) || status=$?
-if [ $status -ne 1 ] || ! grep -q "^error: abandoned after " <<< "$reply"; then
+if [ $status -ne 1 ] || ! grep -qE "^error: (abandoned|deadline exceeded) after " <<< "$reply"; then
     echo "error: kv-client get without servers exited $status and printed: $reply" >&2
     exit 1
 fi

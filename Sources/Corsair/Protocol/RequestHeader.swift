@@ -79,10 +79,7 @@ public struct RequestHeader: Hashable, Sendable {
     /// - Throws: ``ProtocolError/Code/shardIDTooLong`` when the shard id is over 255 UTF-8 bytes;
     ///   ``ProtocolError/Code/routingKeyTooLong`` when the key is over 65,535 bytes.
     public func encode() throws(ProtocolError) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(WireFormat.requestFixedSize + (self.shardID?.utf8.count ?? 0) + (self.routingKey?.count ?? 0))
-        try self.encode(into: &out)
-        return out
+        try RequestMessage.headerFrame(self, key: self.routingKey)
     }
 
     /// Appends the header's bytes to `out`.
@@ -93,25 +90,48 @@ public struct RequestHeader: Hashable, Sendable {
         try self.encode(into: &out, key: self.routingKey)
     }
 
-    /// Appends the header's bytes with `key` as the routing key, whatever ``routingKey`` holds: the
-    /// engine passes a `String` key's UTF-8 view here, so that sending a key copies it only into the frame.
-    func encode<Key: Collection<UInt8>>(into out: inout [UInt8], key: Key?) throws(ProtocolError) {
-        let shardLength = self.shardID?.utf8.count ?? 0
-        guard shardLength <= WireFormat.maxShardIDLength else {
+    /// Throws the error ``encode()`` would for a shard id, routing key or body this long: a client
+    /// checks a request once, when it is submitted, rather than finding out at every attempt.
+    /// - Parameters:
+    ///   - shardIDLength: The shard id's UTF-8 length.
+    ///   - keyLength: The routing key's length in bytes.
+    ///   - bodyFrameCount: The number of body frames, when the caller sends them.
+    ///   - requestID: The request id the error names.
+    public static func checkLimits(
+        shardIDLength: Int,
+        keyLength: Int,
+        bodyFrameCount: Int = 0,
+        requestID: RequestID? = nil
+    ) throws(ProtocolError) {
+        guard shardIDLength <= WireFormat.maxShardIDLength else {
             throw ProtocolError(
                 code: .shardIDTooLong,
-                message: "shard id is \(shardLength) UTF-8 bytes; at most \(WireFormat.maxShardIDLength) fit",
-                requestID: self.requestID
+                message: "shard id is \(shardIDLength) UTF-8 bytes; at most \(WireFormat.maxShardIDLength) fit",
+                requestID: requestID
             )
         }
-        let keyLength = key?.count ?? 0
         guard keyLength <= WireFormat.maxRoutingKeyLength else {
             throw ProtocolError(
                 code: .routingKeyTooLong,
                 message: "routing key is \(keyLength) bytes; at most \(WireFormat.maxRoutingKeyLength) fit",
-                requestID: self.requestID
+                requestID: requestID
             )
         }
+        guard bodyFrameCount <= WireFormat.maxBodyFrameCount else {
+            throw ProtocolError(
+                code: .tooManyFrames,
+                message: "request has \(bodyFrameCount) body frames; at most \(WireFormat.maxBodyFrameCount) fit",
+                requestID: requestID
+            )
+        }
+    }
+
+    /// Appends the header's bytes with `key` as the routing key, whatever ``routingKey`` holds: the
+    /// engine passes a `String` key's UTF-8 view here, so that sending a key copies it only into the frame.
+    func encode<Key: Collection<UInt8>>(into out: inout [UInt8], key: Key?) throws(ProtocolError) {
+        let shardLength = self.shardID?.utf8.count ?? 0
+        let keyLength = key?.count ?? 0
+        try Self.checkLimits(shardIDLength: shardLength, keyLength: keyLength, requestID: self.requestID)
         WireFormat.appendPreamble(type: WireFormat.requestType, to: &out)
         out.appendBigEndian(self.bodyFrameCount)
         out.appendBigEndian(self.clientID.high)

@@ -11,13 +11,7 @@ public enum RequestMessage {
     /// - Throws: ``ProtocolError/Code/tooManyFrames`` for more than 65,535 body frames;
     ///   ``ProtocolError/Code/shardIDTooLong`` for a shard id over 255 UTF-8 bytes.
     public static func encode(header: RequestHeader, body: [[UInt8]]) throws(ProtocolError) -> [[UInt8]] {
-        guard body.count <= WireFormat.maxBodyFrameCount else {
-            throw ProtocolError(
-                code: .tooManyFrames,
-                message: "request has \(body.count) body frames; at most \(WireFormat.maxBodyFrameCount) fit",
-                requestID: header.requestID
-            )
-        }
+        try RequestHeader.checkLimits(shardIDLength: 0, keyLength: 0, bodyFrameCount: body.count, requestID: header.requestID)
         var header = header
         header.bodyFrameCount = UInt16(truncatingIfNeeded: body.count)
         var frames: [[UInt8]] = []
@@ -25,5 +19,18 @@ public enum RequestMessage {
         frames.append(try header.encode())
         frames.append(contentsOf: body)
         return frames
+    }
+
+    /// The header frame of a request whose routing key is `key` (whatever `header.routingKey` holds),
+    /// sized once: the one encoder of request headers, used by the client engine for every send.
+    ///
+    /// Taking the key as a byte collection lets the engine pass a `String` key's UTF-8 view, so the
+    /// key is copied only into the frame.
+    /// - Throws: ``ProtocolError/Code/shardIDTooLong`` or ``ProtocolError/Code/routingKeyTooLong``.
+    public static func headerFrame<Key: Collection<UInt8>>(_ header: RequestHeader, key: Key?) throws(ProtocolError) -> [UInt8] {
+        var frame: [UInt8] = []
+        frame.reserveCapacity(RequestHeader.fixedSize + (header.shardID?.utf8.count ?? 0) + (key?.count ?? 0))
+        try header.encode(into: &frame, key: key)
+        return frame
     }
 }

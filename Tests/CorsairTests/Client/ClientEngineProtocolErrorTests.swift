@@ -61,3 +61,36 @@ struct ClientEngineProtocolErrorTests {
         await engine.shutdown()
     }
 }
+
+@Suite("Client engine: requests refused at submission")
+struct ClientEngineSubmissionTests {
+    @Test("a shard id the header cannot carry fails at once, with nothing sent")
+    func shardIDTooLong() async throws {
+        let peer = try TestPeer(behavior: TestPeer.echo)
+        let engine = try makeEngine()
+        let options = RequestOptions(shardID: String(repeating: "s", count: 256))
+        await #expect {
+            _ = try await engine.request(bytes("x"), to: Endpoint(peer.endpoint), options: options)
+        } throws: { error in
+            guard let error = error as? CorsairError else { return false }
+            return error.code == .invalidConfiguration && error.attempts == 0 && "\(error)".contains("shard id is 256 UTF-8 bytes")
+        }
+        // The same engine still works, and the refused request never reached the server.
+        _ = try await engine.request(bytes("y"), to: Endpoint(peer.endpoint))
+        #expect(peer.requestCount == 1)
+        await engine.shutdown()
+    }
+
+    @Test("a per-request policy that is not valid is refused at submission, blocking or not")
+    func invalidPolicy() async throws {
+        let engine = try makeEngine()
+        let options = RequestOptions(retry: testPolicy(attempts: 0))
+        await #expect {
+            _ = try await engine.request(bytes("x"), to: "tcp://127.0.0.1:9", options: options)
+        } throws: { ($0 as? CorsairError)?.code == .invalidConfiguration }
+        #expect {
+            _ = try engine.requestBlocking([bytes("x")], to: "tcp://127.0.0.1:9", options: options)
+        } throws: { ($0 as? CorsairError)?.code == .invalidConfiguration }
+        await engine.shutdown()
+    }
+}

@@ -190,14 +190,13 @@ struct ClientEngineTests {
             }
         }
         let before = peer.requestCount
-        let start = ContinuousClock.now
+        // Refused without an attempt: nothing sent, so nothing to wait for. (When the breaker
+        // decides is the state machine's tests' business, without a clock.)
         await #expect {
             _ = try await engine.request(bytes("x"), to: Endpoint(peer.endpoint))
         } throws: { error in
-            (error as? CorsairError)?.code == .circuitOpen
+            (error as? CorsairError)?.code == .circuitOpen && (error as? CorsairError)?.attempts == 0
         }
-        // Fails before even one attempt could have timed out.
-        #expect(start.duration(to: .now) < .milliseconds(400))
         #expect(peer.requestCount == before)
         await engine.shutdown()
     }
@@ -226,14 +225,15 @@ struct ClientEngineTests {
     @Test("closing the engine fails every request in flight and returns promptly")
     func closeFailsInFlight() async throws {
         let peer = try TestPeer { _ in .drop }
-        let engine = try makeEngine(testPolicy(attempts: 100, timeout: .seconds(5), deadline: nil))
+        let engine = try makeEngine(testPolicy(attempts: 100, timeout: .seconds(120), deadline: nil))
         let tasks = (0..<10).map { _ in
             Task { try await engine.request(bytes("x"), to: Endpoint(peer.endpoint)) }
         }
         #expect(await waitUntil { peer.requestCount >= 10 })
         let start = ContinuousClock.now
         await engine.shutdown()
-        #expect(start.duration(to: .now) < .seconds(1))
+        // Far below the two-minute attempt timeout it would otherwise wait out; no tighter bound.
+        #expect(start.duration(to: .now) < .seconds(60))
         for task in tasks {
             await #expect {
                 _ = try await task.value

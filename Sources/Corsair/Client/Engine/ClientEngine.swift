@@ -148,6 +148,10 @@ public final class ClientEngine: Sendable {
         cancellation: CancellationFlag?,
         completion: @escaping @Sendable (Result<Reply, CorsairError>) -> Void
     ) {
+        if let problem = Self.problem(with: body, options: options, requestID: requestID) {
+            completion(.failure(problem))
+            return
+        }
         let submission = PendingCall.Submission(
             requestID: requestID,
             endpoint: endpoint,
@@ -161,6 +165,30 @@ public final class ClientEngine: Sendable {
         if !self.inbox.submit(submission) {
             completion(.failure(.engineClosed(attempts: 0, endpoint: endpoint.address)))
         }
+    }
+
+    /// Why a request cannot be sent as given, found at submission rather than at every attempt:
+    /// a per-request policy that is not valid, or a shard id, key or body the header cannot carry.
+    private static func problem(with body: [[UInt8]], options: RequestOptions, requestID: UInt64) -> CorsairError? {
+        if let policy = options.retry {
+            do {
+                try policy.validated()
+            } catch {
+                return .invalidConfiguration(message: "request's retry policy: \(error)")
+            }
+        }
+        guard !options.raw else { return nil }
+        do {
+            try RequestHeader.checkLimits(
+                shardIDLength: options.shardID?.utf8.count ?? 0,
+                keyLength: options.routingKey?.utf8.count ?? 0,
+                bodyFrameCount: body.count,
+                requestID: requestID
+            )
+        } catch {
+            return .invalidConfiguration(message: "request cannot be encoded: \(error.message)")
+        }
+        return nil
     }
 
     /// Closes the engine and waits until its I/O thread has stopped.

@@ -18,15 +18,14 @@ final class EndpointPool {
     let limit: Int
     /// Calls waiting for a socket, served in FIFO order (retries go first).
     var waiting: Deque<PendingCall> = []
-    var budget: RetryBudget?
-    var breaker: CircuitBreaker?
+    /// The retry budget and circuit breaker, which the state machine consults.
+    var guards: EngineStateMachine.Guards
     let breakerGauge: Gauge
 
     init(key: Key, limit: Int, policy: RetryPolicy, metricsPrefix: String) {
         self.key = key
         self.limit = max(1, limit)
-        self.budget = policy.budget.map { RetryBudget(configuration: $0) }
-        self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
+        self.guards = EngineStateMachine.Guards(policy: policy)
         self.breakerGauge = Gauge(
             label: "\(metricsPrefix)_breaker_open",
             dimensions: [("endpoint", key.endpoint.address)]

@@ -1,4 +1,3 @@
-import ShardMap
 import CoreMetrics
 import DequeModule
 import HeapModule
@@ -25,6 +24,8 @@ final class EngineCore {
     private var metrics: EngineMetrics
     private let clock = ContinuousClock()
     private var random = SystemRandomNumberGenerator()
+    /// Every decision about a call: the loop reports what happened and performs what it answers.
+    private var machine = EngineStateMachine()
 
     private var pools: [EndpointPool.Key: EndpointPool] = [:]
     private var calls: [UInt64: PendingCall] = [:]
@@ -228,12 +229,8 @@ final class EngineCore {
                 self.retry(call)
             case .overallDeadline:
                 guard call.state == .waitingForSocket else { continue }
-                self.pool(of: call)?.waiting.removeAll { $0 === call }
-                self.fail(call, .abandoned(
-                    attempts: call.attempt,
-                    endpoint: call.endpoint.address,
-                    lastFailure: "deadline of \(self.describe(call.policy.deadline)) passed while waiting for a socket"
-                ))
+                call.pool.waiting.removeAll { $0 === call }
+                self.perform(self.machine.waitingDeadlinePassed(&call.decisions, now: now), for: call)
             }
         }
         // Stale entries wait for their deadline; compact when they outnumber live calls by far.
@@ -245,33 +242,49 @@ final class EngineCore {
     // MARK: Admission and dispatch
 
     private func admit(_ submission: PendingCall.Submission) {
-        let call = PendingCall(submission)
+        let pool = self.pool(for: submission)
+        let call = PendingCall(submission, pool: pool)
         self.calls[call.requestID] = call
         self.metrics.inFlight.record(self.calls.count)
-        if submission.cancellation?.isCancelled == true {
-            self.fail(call, .cancelled(attempts: 0, endpoint: call.endpoint.address))
-            return
-        }
-        let pool = self.pool(for: call)
-        call.pool = pool
-        let now = self.clock.now
-        pool.budget?.recordRequest(now: now)
-        if pool.breaker != nil {
-            let allowed = pool.breaker?.allowRequest(now: now) ?? true
-            guard allowed else {
-                self.metrics.breakerRejections.increment()
-                self.fail(call, .circuitOpen(endpoint: call.endpoint.address))
-                return
-            }
-            if case .halfOpen = pool.breaker?.state {
-                call.isBreakerProbe = true
-            }
-        }
-        self.dispatch(call, in: pool, first: false)
+        let next = self.machine.admit(
+            &call.decisions,
+            guards: &pool.guards,
+            cancelled: submission.cancellation?.isCancelled == true,
+            now: self.clock.now
+        )
+        self.perform(next, for: call)
     }
 
-    private func pool(for call: PendingCall) -> EndpointPool {
-        let key = EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)
+    /// Performs the state machine's next step for a call. ``EngineStateMachine/Next/send(attemptDeadline:)``
+    /// and ``EngineStateMachine/Next/succeed`` come only from the transitions whose callers
+    /// (``send(_:on:newAttempt:)`` and ``handleReadable(_:)``) handle them with the socket and body.
+    private func perform(_ next: EngineStateMachine.Next, for call: PendingCall) {
+        switch next {
+        case .dispatch:
+            self.dispatch(call, in: call.pool, first: call.attempt > 0)
+        case .retry(let at):
+            self.schedule(call, at: at, .retry)
+        case .fail(let error):
+            self.fail(call, error)
+        case .send, .succeed:
+            break
+        }
+    }
+
+    /// Does what the state machine said with the socket a call holds.
+    private func apply(_ action: EngineStateMachine.SocketAction, to call: PendingCall) {
+        switch action {
+        case .keep:
+            break
+        case .release:
+            self.detachSocket(from: call, healthy: true)
+        case .close:
+            self.detachSocket(from: call, healthy: false)
+        }
+    }
+
+    private func pool(for submission: PendingCall.Submission) -> EndpointPool {
+        let key = EndpointPool.Key(endpoint: submission.endpoint, mode: submission.policy.mode)
         if let last = self.lastPool, last.key == key { return last }
         if let pool = self.pools[key] {
             self.lastPool = pool
@@ -280,7 +293,7 @@ final class EngineCore {
         let pool = EndpointPool(
             key: key,
             limit: self.configuration.maxSocketsPerEndpoint,
-            policy: call.policy,
+            policy: submission.policy,
             metricsPrefix: self.configuration.metricsPrefix
         )
         self.pools[key] = pool
@@ -288,58 +301,30 @@ final class EngineCore {
         return pool
     }
 
-    private func pool(of call: PendingCall) -> EndpointPool? {
-        // Only a call that failed before admission reached its pool needs the lookup.
-        call.pool ?? self.pools[EndpointPool.Key(endpoint: call.endpoint, mode: call.policy.mode)]
-    }
-
     /// Sends the call's next attempt on a pooled socket, opening one if the pool has room, or
     /// queues it. Retries go to the front of the queue so new work cannot starve them.
     private func dispatch(_ call: PendingCall, in pool: EndpointPool, first: Bool) {
         if let socket = pool.idle.popLast() {
-            self.send(call, on: socket, countsAsAttempt: true)
+            self.send(call, on: socket, newAttempt: true)
             return
         }
         if pool.open < pool.limit {
             do {
                 let socket = try self.openSocket(in: pool)
-                self.send(call, on: socket, countsAsAttempt: true)
+                self.send(call, on: socket, newAttempt: true)
             } catch {
-                self.openFailed(call, error)
+                self.perform(self.machine.openFailed(&call.decisions, error: error, now: self.clock.now), for: call)
             }
             return
         }
-        call.state = .waitingForSocket
+        let overallDeadline = self.machine.queued(&call.decisions)
         if first {
             pool.waiting.prepend(call)
         } else {
             pool.waiting.append(call)
         }
-        if let deadline = call.overallDeadline {
-            self.schedule(call, at: deadline, .overallDeadline)
-        }
-    }
-
-    /// A socket could not be opened. Running out of sockets or descriptors passes (libzmq's reaper
-    /// frees closed sockets in the background), so that waits and tries again without spending an
-    /// attempt; anything else, such as a malformed endpoint, fails the call.
-    private func openFailed(_ call: PendingCall, _ error: ZMQError) {
-        let endpoint = call.endpoint.address
-        switch error.code {
-        case .tooManyOpenFiles:
-            let now = self.clock.now
-            let retryAt = now.advanced(by: .milliseconds(10))
-            if let deadline = call.overallDeadline, retryAt >= deadline {
-                self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: "cannot open a socket: \(error)"))
-                return
-            }
-            call.lastFailure = "cannot open a socket: \(error)"
-            call.state = .backingOff
-            self.schedule(call, at: retryAt, .retry)
-        case .invalidArgument, .protocolNotSupported, .addressNotAvailable, .endpointNotFound:
-            self.fail(call, .invalidEndpoint(endpoint, message: "\(error.code)", underlying: error))
-        default:
-            self.fail(call, .socketError(attempts: call.attempt, endpoint: endpoint, operation: "open socket", underlying: error))
+        if let overallDeadline {
+            self.schedule(call, at: overallDeadline, .overallDeadline)
         }
     }
 
@@ -366,18 +351,18 @@ final class EngineCore {
         return client
     }
 
-    private func send(_ call: PendingCall, on socket: ClientSocket, countsAsAttempt: Bool) {
+    private func send(_ call: PendingCall, on socket: ClientSocket, newAttempt: Bool) {
+        let now = self.clock.now
+        let next = self.machine.sending(&call.decisions, newAttempt: newAttempt, now: now)
+        guard case .send(let deadline) = next else {
+            // Nothing may be sent (the engine is closing): a socket the call did not hold yet goes
+            // back unused, without serving a waiting call.
+            if socket.call == nil { socket.pool.idle.append(socket) }
+            self.perform(next, for: call)
+            return
+        }
         call.socket = socket
         socket.call = call
-        if countsAsAttempt {
-            call.attempt += 1
-        }
-        let now = self.clock.now
-        var deadline = now.advanced(by: call.policy.attemptTimeout)
-        if let overall = call.overallDeadline, overall < deadline {
-            deadline = overall
-        }
-        call.attemptDeadline = deadline
         do {
             if call.options.raw {
                 try socket.socket.send(multipart: call.body, dontWait: true)
@@ -386,16 +371,12 @@ final class EngineCore {
                     clientID: self.clientID,
                     requestID: call.requestID,
                     attempt: UInt16(clamping: call.attempt),
-                    remainingDeadline: now.duration(to: call.overallDeadline ?? deadline),
+                    remainingDeadline: now.duration(to: call.decisions.overallDeadline ?? deadline),
                     epoch: call.options.epoch,
                     shardID: call.options.shardID,
                     bodyFrameCount: UInt16(clamping: call.body.count)
                 )
-                var frame: [UInt8] = []
-                frame.reserveCapacity(
-                    RequestHeader.fixedSize + (call.options.shardID?.utf8.count ?? 0) + (call.options.routingKey?.utf8.count ?? 0)
-                )
-                try header.encode(into: &frame, key: call.options.routingKey?.utf8)
+                let frame = try RequestMessage.headerFrame(header, key: call.options.routingKey?.utf8)
                 try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)
                 if !call.body.isEmpty {
                     try socket.socket.send(multipart: call.body, dontWait: true)
@@ -404,11 +385,13 @@ final class EngineCore {
         } catch {
             // A REQ socket that cannot send is of no further use.
             self.detachSocket(from: call, healthy: false)
-            self.attemptFailed(call, reason: "send failed: \(error)", retryAfter: nil)
+            self.perform(
+                self.machine.attemptFailed(&call.decisions, .sendFailed("\(error)"), guards: &call.pool.guards, using: &self.random, now: now),
+                for: call
+            )
             return
         }
         self.needsCheck(socket)
-        call.state = .inFlight
         self.schedule(call, at: deadline, .attemptDeadline)
         self.metrics.attempts.increment()
         self.emit(call, .attemptSent(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
@@ -431,88 +414,86 @@ final class EngineCore {
         guard let call = socket.call, call.state == .inFlight || call.state == .backingOff else {
             return
         }
-        call.gotReply = true
+        let outcome: EngineStateMachine.ReplyOutcome
+        var body = frames
+        var serverEpoch: UInt64 = 0
         if call.options.raw {
-            self.succeed(call, body: frames, serverEpoch: 0)
-            return
+            outcome = .ok
+        } else {
+            do {
+                let header: ReplyHeader
+                (header, body) = try ReplyMessage.decode(frames: frames)
+                guard header.requestID == call.requestID else {
+                    // Not ours: drop it and send the same attempt again, which the REQ socket now allows.
+                    self.metrics.staleReplies.increment()
+                    self.emit(call, .staleReplyDropped(requestID: call.requestID, staleRequestID: header.requestID))
+                    self.resendAfterStaleReply(call, on: socket)
+                    return
+                }
+                serverEpoch = header.epoch
+                outcome = self.outcome(of: header, for: call)
+            } catch {
+                outcome = .final(.protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)").keeping(error))
+            }
         }
-        let header: ReplyHeader
-        let body: [[UInt8]]
-        do {
-            (header, body) = try ReplyMessage.decode(frames: frames)
-        } catch {
-            self.detachSocket(from: call, healthy: true)
-            self.fail(call, .protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)").keeping(error))
-            return
+        let now = self.clock.now
+        let (socketAction, next) = self.machine.replied(&call.decisions, outcome, guards: &call.pool.guards, using: &self.random, now: now)
+        self.apply(socketAction, to: call)
+        if case .succeed = next {
+            self.succeed(call, body: body, serverEpoch: serverEpoch, now: now)
+        } else {
+            self.perform(next, for: call)
         }
-        guard header.requestID == call.requestID else {
-            // Not ours: drop it and send the same attempt again, which the REQ socket now allows.
-            self.metrics.staleReplies.increment()
-            self.emit(call, .staleReplyDropped(requestID: call.requestID, staleRequestID: header.requestID))
-            self.resendAfterStaleReply(call, on: socket)
-            return
-        }
+    }
+
+    /// What a reply's status means for the call.
+    private func outcome(of header: ReplyHeader, for call: PendingCall) -> EngineStateMachine.ReplyOutcome {
+        let attempts = call.attempt
+        let endpoint = call.endpoint.address
         switch header.status {
         case .ok:
-            self.succeed(call, body: body, serverEpoch: header.epoch)
+            return .ok
         case .overloaded:
-            self.pushedBack(call, retryAfter: header.retryAfter, reason: "server overloaded")
+            self.pushedBack(call, retryAfter: header.retryAfter)
+            return .pushback(retryAfter: header.retryAfter, reason: "server overloaded", olderServerEpoch: nil)
+        case .serverMapOlder:
+            self.pushedBack(call, retryAfter: header.retryAfter)
+            return .pushback(retryAfter: header.retryAfter, reason: "server map older (epoch \(header.epoch))", olderServerEpoch: header.epoch)
         case .moved:
-            self.detachSocket(from: call, healthy: true)
             let target = header.movedTarget
-            self.fail(call, .moved(
-                attempts: call.attempt,
-                endpoint: call.endpoint.address,
+            return .final(.moved(
+                attempts: attempts,
+                endpoint: endpoint,
                 ownerShardID: target?.shardID,
                 ownerEndpoint: target?.endpoint,
                 serverEpoch: header.epoch
             ))
-        case .serverMapOlder:
-            self.pushedBack(call, retryAfter: header.retryAfter, reason: "server map older (epoch \(header.epoch))", olderServerEpoch: header.epoch)
         case .wrongShard:
-            self.detachSocket(from: call, healthy: true)
-            self.fail(call, .wrongShard(
-                attempts: call.attempt,
-                endpoint: call.endpoint.address,
+            return .final(.wrongShard(
+                attempts: attempts,
+                endpoint: endpoint,
                 ownerEndpoint: header.detail.isEmpty ? nil : header.detail,
                 serverEpoch: header.epoch
             ))
         case .deadlineExpired:
-            self.detachSocket(from: call, healthy: true)
-            self.fail(call, .deadlineExpiredOnServer(attempts: call.attempt, endpoint: call.endpoint.address))
+            return .final(.deadlineExpiredOnServer(attempts: attempts, endpoint: endpoint))
         case .handlerError:
-            self.detachSocket(from: call, healthy: true)
-            self.fail(call, .handlerError(attempts: call.attempt, endpoint: call.endpoint.address, message: header.detail))
+            return .final(.handlerError(attempts: attempts, endpoint: endpoint, message: header.detail))
         case .badRequest:
-            self.detachSocket(from: call, healthy: true)
-            self.fail(call, .badRequest(attempts: call.attempt, endpoint: call.endpoint.address, message: header.detail))
+            return .final(.badRequest(attempts: attempts, endpoint: endpoint, message: header.detail))
         }
     }
 
-    /// The server asked for a retry after `retryAfter`: it is overloaded, or its map is older than
-    /// the request's (then `olderServerEpoch` is its epoch).
-    private func pushedBack(_ call: PendingCall, retryAfter: Duration, reason: String, olderServerEpoch: UInt64? = nil) {
+    /// Counts and reports a server's request to retry later.
+    private func pushedBack(_ call: PendingCall, retryAfter: Duration) {
         self.metrics.pushbacks.increment()
         self.emit(call, .pushedBack(requestID: call.requestID, attempt: call.attempt, retryAfter: retryAfter))
-        if call.policy.mode == .recreate {
-            self.detachSocket(from: call, healthy: true)
-        }
-        self.attemptFailed(
-            call,
-            reason: "\(reason), retry after \(self.describe(retryAfter))",
-            retryAfter: retryAfter,
-            olderServerEpoch: olderServerEpoch
-        )
     }
 
     private func resendAfterStaleReply(_ call: PendingCall, on socket: ClientSocket) {
         guard call.state == .inFlight else { return }
-        let deadline = call.attemptDeadline
-        self.send(call, on: socket, countsAsAttempt: false)
-        // The resend keeps the attempt's original deadline.
-        if let deadline, call.state == .inFlight {
-            self.schedule(call, at: deadline, .attemptDeadline)
-        }
+        // The resend keeps the attempt and its deadline.
+        self.send(call, on: socket, newAttempt: false)
     }
 
     private func handleMonitorEvents(_ socket: ClientSocket) {
@@ -564,98 +545,47 @@ final class EngineCore {
     private func attemptTimedOut(_ call: PendingCall) {
         self.metrics.timeouts.increment()
         self.emit(call, .timedOut(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
-        if call.policy.mode == .recreate {
-            // A REQ socket that sent without a reply can never send again: rebuild it.
-            self.detachSocket(from: call, healthy: false)
-        }
-        self.attemptFailed(call, reason: "no reply within \(self.describe(call.policy.attemptTimeout))", retryAfter: nil)
-    }
-
-    /// Decides whether a failed attempt is retried, and when; otherwise fails the call.
-    private func attemptFailed(_ call: PendingCall, reason: String, retryAfter: Duration?, olderServerEpoch: UInt64? = nil) {
-        call.lastFailure = reason
-        call.lastRetryAfter = retryAfter
-        let endpoint = call.endpoint.address
-        guard call.attempt < call.policy.attempts else {
-            if let serverEpoch = olderServerEpoch {
-                self.fail(call, .serverMapOlder(attempts: call.attempt, endpoint: endpoint, serverEpoch: serverEpoch, message: reason))
-            } else if let retryAfter {
-                self.fail(call, .overloaded(attempts: call.attempt, endpoint: endpoint, retryAfter: retryAfter))
-            } else {
-                self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
-            }
-            return
-        }
-        let now = self.clock.now
-        if let deadline = call.overallDeadline, now >= deadline {
-            self.fail(call, .abandoned(
-                attempts: call.attempt,
-                endpoint: endpoint,
-                lastFailure: "\(reason); deadline of \(self.describe(call.policy.deadline)) passed"
-            ))
-            return
-        }
-        guard let pool = self.pool(of: call) else {
-            self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
-            return
-        }
-        if case .open(let until) = pool.breaker?.state, until > now {
-            self.metrics.breakerRejections.increment()
-            self.fail(call, .circuitOpen(endpoint: endpoint))
-            return
-        }
-        if pool.budget != nil, pool.budget?.tryWithdraw(now: now) == false {
-            self.metrics.budgetRefusals.increment()
-            self.fail(call, .retryBudgetExhausted(attempts: call.attempt, endpoint: endpoint, lastFailure: reason))
-            return
-        }
-        var delay = call.policy.backoff.delay(beforeRetry: call.attempt, previous: call.previousDelay, using: &self.random)
-        if let retryAfter, retryAfter > delay {
-            delay = retryAfter
-        }
-        if let deadline = call.overallDeadline, now.advanced(by: delay) >= deadline {
-            let failure = "\(reason); the deadline of \(self.describe(call.policy.deadline)) leaves no time for another attempt"
-            if let serverEpoch = olderServerEpoch {
-                self.fail(call, .serverMapOlder(attempts: call.attempt, endpoint: endpoint, serverEpoch: serverEpoch, message: failure))
-            } else if let retryAfter {
-                self.fail(call, .overloaded(attempts: call.attempt, endpoint: endpoint, retryAfter: retryAfter))
-            } else {
-                self.fail(call, .abandoned(attempts: call.attempt, endpoint: endpoint, lastFailure: failure))
-            }
-            return
-        }
-        call.previousDelay = delay
-        call.state = .backingOff
-        self.schedule(call, at: now.advanced(by: delay), .retry)
+        let (socketAction, next) = self.machine.attemptTimedOut(
+            &call.decisions,
+            guards: &call.pool.guards,
+            using: &self.random,
+            now: self.clock.now
+        )
+        self.apply(socketAction, to: call)
+        self.perform(next, for: call)
     }
 
     private func retry(_ call: PendingCall) {
-        if let socket = call.socket {
-            // Resend mode keeps its socket: REQ_RELAXED lets it send again.
-            self.send(call, on: socket, countsAsAttempt: true)
+        let next = self.machine.retryDue(&call.decisions, now: self.clock.now)
+        guard case .dispatch = next else {
+            self.perform(next, for: call)
             return
         }
-        guard let pool = self.pool(of: call) else { return }
+        if let socket = call.socket {
+            // Resend mode keeps its socket: REQ_RELAXED lets it send again.
+            self.send(call, on: socket, newAttempt: true)
+            return
+        }
         self.metrics.reconnects.increment()
         self.emit(call, .reconnecting(requestID: call.requestID, attempt: call.attempt + 1, endpoint: call.endpoint.address))
-        self.dispatch(call, in: pool, first: true)
+        self.dispatch(call, in: call.pool, first: true)
     }
 
     private func cancel(_ requestID: UInt64) {
         guard let call = self.calls[requestID] else { return }
         if call.state == .waitingForSocket {
-            self.pool(of: call)?.waiting.removeAll { $0 === call }
+            call.pool.waiting.removeAll { $0 === call }
         }
-        // The socket's exchange is unfinished: reset it rather than reuse it.
-        self.detachSocket(from: call, healthy: call.state != .inFlight && call.policy.mode == .resend)
-        self.fail(call, .cancelled(attempts: call.attempt, endpoint: call.endpoint.address))
+        let (socketAction, next) = self.machine.cancelled(&call.decisions)
+        self.apply(socketAction, to: call)
+        self.perform(next, for: call)
     }
 
     // MARK: Completion
 
-    private func succeed(_ call: PendingCall, body: [[UInt8]], serverEpoch: UInt64) {
+    private func succeed(_ call: PendingCall, body: [[UInt8]], serverEpoch: UInt64, now: ContinuousClock.Instant) {
         self.detachSocket(from: call, healthy: true)
-        let latency = call.submittedAt.duration(to: self.clock.now)
+        let latency = call.submittedAt.duration(to: now)
         self.metrics.latency.recordNanoseconds(Self.nanoseconds(latency))
         let reply = Reply(
             body: body,
@@ -665,37 +595,36 @@ final class EngineCore {
             latency: latency
         )
         self.emit(call, .succeeded(requestID: call.requestID, attempts: call.attempt, latency: latency))
-        self.complete(call, .success(reply), outcome: "ok")
+        self.complete(call, .success(reply), failure: nil, now: now)
     }
 
     private func fail(_ call: PendingCall, _ error: CorsairError) {
         self.detachSocket(from: call, healthy: false)
         if call.state == .waitingForSocket {
-            self.pool(of: call)?.waiting.removeAll { $0 === call }
+            call.pool.waiting.removeAll { $0 === call }
+        }
+        if error.code == .circuitOpen {
+            self.metrics.breakerRejections.increment()
+        } else if error.code == .retryBudgetExhausted {
+            self.metrics.budgetRefusals.increment()
         }
         self.emit(call, .abandoned(requestID: call.requestID, attempts: call.attempt, reason: "\(error)"))
-        self.complete(call, .failure(error), outcome: "\(error.code)")
+        self.complete(call, .failure(error), failure: error.code, now: self.clock.now)
     }
 
-    private func complete(_ call: PendingCall, _ result: Result<Reply, CorsairError>, outcome: String) {
-        guard !call.isFinished else { return }
+    private func complete(
+        _ call: PendingCall,
+        _ result: Result<Reply, CorsairError>,
+        failure: CorsairError.Code?,
+        now: ContinuousClock.Instant
+    ) {
+        let pool = call.pool
+        guard self.machine.finished(&call.decisions, failure: failure, guards: &pool.guards, now: now) else { return }
         self.calls.removeValue(forKey: call.requestID)
-        if let pool = self.pool(of: call), pool.breaker != nil {
-            let now = self.clock.now
-            if call.gotReply {
-                pool.breaker?.recordSuccess(now: now)
-            } else if case .failure(let error) = result, error.code == .cancelled || error.code == .engineClosed {
-                if call.isBreakerProbe { pool.breaker?.releaseProbe() }
-            } else if case .failure(let error) = result, error.code != .circuitOpen, call.attempt > 0 {
-                pool.breaker?.recordFailure(now: now)
-            }
-            if case .open = pool.breaker?.state {
-                pool.breakerGauge.record(1)
-            } else {
-                pool.breakerGauge.record(0)
-            }
+        if pool.guards.breaker != nil {
+            pool.breakerGauge.record(pool.guards.isBreakerOpen ? 1 : 0)
         }
-        self.metrics.finished(outcome: outcome)
+        self.metrics.finished(outcome: failure.map { "\($0)" } ?? "ok")
         self.metrics.inFlight.record(self.calls.count)
         call.finish(result)
     }
@@ -717,8 +646,8 @@ final class EngineCore {
 
     private func returnToPool(_ socket: ClientSocket) {
         let pool = socket.pool
-        if let next = pool.waiting.popFirst() {
-            self.send(next, on: socket, countsAsAttempt: true)
+        if !self.machine.isClosing, let next = pool.waiting.popFirst() {
+            self.send(next, on: socket, newAttempt: true)
         } else {
             pool.idle.append(socket)
         }
@@ -731,19 +660,30 @@ final class EngineCore {
         pool.open -= 1
         self.pollerDirty = true
         // The pool has room again: a waiting call may open a socket of its own.
-        if let next = pool.waiting.popFirst() {
+        if !self.machine.isClosing, let next = pool.waiting.popFirst() {
             self.dispatch(next, in: pool, first: true)
         }
     }
 
+    /// Fails every call, admitted or not, with ``CorsairError/Code/engineClosed`` and closes every
+    /// socket, sending nothing more: the sockets close first, so failing a call that held one
+    /// cannot hand a waiting call a socket to send on.
     private func shutdown() {
-        for call in Array(self.calls.values) {
-            self.fail(call, .engineClosed(attempts: call.attempt, endpoint: call.endpoint.address))
+        self.machine.close()
+        for pool in self.pools.values {
+            pool.waiting.removeAll()
         }
-        for socket in Array(self.openSockets.values) {
+        for socket in self.openSockets.values {
             socket.close()
         }
         self.openSockets.removeAll()
+        for call in Array(self.calls.values) {
+            self.perform(self.machine.close(&call.decisions), for: call)
+        }
+        // Taken from the inbox in the pass that saw the order to close, never admitted.
+        while let submission = self.submissions.popFirst() {
+            submission.completion(.failure(.engineClosed(attempts: 0, endpoint: submission.endpoint.address)))
+        }
         self.pools.removeAll()
         self.lastPool = nil
         self.poller.removeAll()
@@ -771,11 +711,6 @@ final class EngineCore {
         let event = event()
         perRequest?(event)
         engineWide?(event)
-    }
-
-    private func describe(_ duration: Duration?) -> String {
-        guard let duration else { return "none" }
-        return DurationText.format(duration)
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {

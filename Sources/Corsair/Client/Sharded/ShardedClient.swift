@@ -45,6 +45,9 @@ public final class ShardedClient: Sendable {
     private let reloads: Counter
     /// The newest epoch a reload was started for, and when.
     private let lastReload = Mutex<(epoch: UInt64, at: ContinuousClock.Instant)?>(nil)
+    /// The retry policy of the map last seen, converted and validated once per map rather than per
+    /// request; the map is held so that a new map (a reload) is told apart by identity.
+    private let mapPolicy = Mutex<(map: ShardMap, policy: Result<RetryPolicy, CorsairError>)?>(nil)
 
     /// Runs tasks on the engine's I/O thread: the engine's ``ClientEngine/executor``.
     ///
@@ -56,7 +59,7 @@ public final class ShardedClient: Sendable {
     public var executor: EngineExecutor { self.engine.executor }
 
     /// A client with an engine of its own; the engine's default retry policy comes from the map's
-    /// `retry:` section, re-read on every request so reloads apply.
+    /// `retry:` section, converted once per map so reloads apply.
     /// - Parameters:
     ///   - store: The shard map, possibly reloading.
     ///   - configuration: The engine's settings; its `retry` is replaced by the map's.
@@ -149,7 +152,12 @@ public final class ShardedClient: Sendable {
             throw CorsairError.invalidEndpoint("\(target)", message: "no such shard in map epoch \(map.epoch)")
         }
         var destination = Destination(endpoint: Self.endpoint(of: shard), shardID: shard.id, epoch: map.epoch)
-        let policy = options.retry ?? RetryPolicy(map.config.retry)
+        let policy: RetryPolicy
+        if let given = options.retry {
+            policy = given
+        } else {
+            policy = try self.policy(of: map).get()
+        }
         let start = ContinuousClock.now
         var redirects = 0
         while true {
@@ -224,6 +232,23 @@ public final class ShardedClient: Sendable {
     private static func canFollow(to shardID: String, in map: ShardMap) -> Bool {
         guard let shard = map.shard(id: shardID) else { return false }
         return shard.serverPublicKey != nil || !map.shards.contains { $0.serverPublicKey != nil }
+    }
+
+    /// The map's `retry:` section as a policy, converted once per map.
+    private func policy(of map: ShardMap) -> Result<RetryPolicy, CorsairError> {
+        self.mapPolicy.withLock { cached in
+            if let cached, cached.map === map { return cached.policy }
+            let policy = RetryPolicy(map.config.retry)
+            let result: Result<RetryPolicy, CorsairError>
+            do {
+                try policy.validated()
+                result = .success(policy)
+            } catch {
+                result = .failure(.invalidConfiguration(message: "the map's retry section (epoch \(map.epoch)): \(error)"))
+            }
+            cached = (map, result)
+            return result
+        }
     }
 
     /// The policy with its deadline shortened by the time already spent, so a redirect keeps the

@@ -6,6 +6,8 @@ import Darwin
 
 /// Wakes an I/O thread out of `zmq_poll`: a pipe any thread may write to.
 ///
+/// Shared by the client engine's and the server's I/O threads.
+///
 /// A plain descriptor in the same poll is cheaper than an inproc socket pair and needs no socket
 /// owned by the signalling thread, which is what lets async callers wake the loop.
 final class Wakeup: Sendable {

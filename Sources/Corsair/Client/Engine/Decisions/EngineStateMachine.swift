@@ -1,0 +1,399 @@
+import ShardMap
+import ZeroMQ
+
+/// Every decision the client engine makes about a request, as a pure state machine over injected
+/// time: admit or refuse, send or wait, retry or give up, what a reply means, what happens at
+/// shutdown.
+///
+/// ``EngineCore`` owns the sockets and the timers; it tells the machine what happened (a call
+/// arrived, an attempt went out, a deadline passed, a reply came, the engine began to close) and
+/// performs the ``Next`` step and ``SocketAction`` the machine answers with. The machine never
+/// touches a socket or a clock, so every transition is tested without either, and a simulator can
+/// drive it with a clock of its own.
+///
+/// A call's state lives in a ``Call`` value the engine stores next to its socket bookkeeping, an
+/// endpoint's budget and breaker in a ``Guards`` value per pool; the machine itself holds only
+/// what concerns the whole engine (whether it is closing). Nothing here allocates on the request
+/// path: calls and guards are plain values, steps are enums.
+///
+/// Pipelining (a DEALER socket carrying many requests at once) is meant to be new transitions over
+/// the same values rather than a second engine: which socket a ``Next/send(attemptDeadline:)``
+/// goes on, a reply matched by request id among many in flight, and the loss of one socket
+/// failing every call on it are the engine's and the new transitions' concern; admission,
+/// deadlines, retries, budget and breaker stay as they are.
+package struct EngineStateMachine {
+    /// One request's part of the machine.
+    package struct Call: Sendable {
+        package enum State: Hashable, Sendable {
+            /// Admitted, not yet sent or queued.
+            case admitted
+            /// Waiting for a socket of its endpoint's pool.
+            case waitingForSocket
+            /// Sent; the reply is due by ``Call/attemptDeadline``.
+            case inFlight
+            /// Between attempts.
+            case backingOff
+            /// Ended, with a result or an error; no transition changes it again.
+            case finished
+        }
+
+        package let policy: RetryPolicy
+        package let endpoint: String
+        package let submittedAt: ContinuousClock.Instant
+        package let overallDeadline: ContinuousClock.Instant?
+        package fileprivate(set) var state: State = .admitted
+        /// Attempts sent so far; never more than the policy's ``RetryPolicy/attempts``.
+        package fileprivate(set) var attempt = 0
+        package fileprivate(set) var attemptDeadline: ContinuousClock.Instant?
+        package fileprivate(set) var previousDelay: Duration?
+        package fileprivate(set) var lastFailure = "no attempt was made"
+        /// Whether this call is the half-open breaker's one probe.
+        package fileprivate(set) var isBreakerProbe = false
+        /// Whether any reply came back, which tells the breaker the endpoint lives.
+        package fileprivate(set) var gotReply = false
+
+        package init(policy: RetryPolicy, endpoint: String, submittedAt: ContinuousClock.Instant) {
+            self.policy = policy
+            self.endpoint = endpoint
+            self.submittedAt = submittedAt
+            self.overallDeadline = policy.deadline.map { submittedAt.advanced(by: $0) }
+        }
+
+        package var isFinished: Bool { self.state == .finished }
+    }
+
+    /// An endpoint's retry budget and circuit breaker, shared by its calls.
+    package struct Guards: Sendable {
+        package var budget: RetryBudget?
+        package var breaker: CircuitBreaker?
+
+        package init(policy: RetryPolicy) {
+            self.budget = policy.budget.map { RetryBudget(configuration: $0) }
+            self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
+        }
+
+        /// Follows a call's policy: a budget or breaker whose settings changed (the engine's
+        /// settings, a reloaded `retry:` section) starts afresh under the new ones, rather than the
+        /// endpoint keeping whatever its first request asked for for the rest of its life.
+        package mutating func follow(_ policy: RetryPolicy) {
+            if self.budget?.configuration != policy.budget {
+                self.budget = policy.budget.map { RetryBudget(configuration: $0) }
+            }
+            if self.breaker?.configuration != policy.circuitBreaker {
+                self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
+            }
+        }
+
+        package var isBreakerOpen: Bool {
+            if case .open = self.breaker?.state { return true }
+            return false
+        }
+    }
+
+    /// What the engine does with a call next.
+    package enum Next: Sendable {
+        /// Find the call a socket (idle, new, or a place in the pool's queue) and send.
+        case dispatch
+        /// Send the attempt now, on the socket the engine chose; the reply is due by the deadline.
+        case send(attemptDeadline: ContinuousClock.Instant)
+        /// Wait until the instant, then report ``EngineStateMachine/retryDue(_:now:)``.
+        case retry(at: ContinuousClock.Instant)
+        /// End the call with its reply.
+        case succeed
+        /// End the call with the error.
+        case fail(CorsairError)
+    }
+
+    /// What the engine does with the socket a call held.
+    package enum SocketAction: Hashable, Sendable {
+        /// Leave it with the call (resend mode sends again on it).
+        case keep
+        /// Its exchange is complete: back to the pool.
+        case release
+        /// Its REQ state forbids another send: close it.
+        case close
+    }
+
+    /// What a reply said, as far as the machine cares.
+    package enum ReplyOutcome: Sendable {
+        case ok
+        /// The server asked for a retry after `retryAfter`; `olderServerEpoch` when its map is older.
+        case pushback(retryAfter: Duration, reason: String, olderServerEpoch: UInt64?)
+        /// A final answer other than success.
+        case final(CorsairError)
+    }
+
+    /// Why an attempt failed.
+    package enum AttemptFailure: Sendable {
+        case timedOut
+        case sendFailed(String)
+        case pushback(retryAfter: Duration, reason: String, olderServerEpoch: UInt64?)
+    }
+
+    /// Set once the engine began to close: from then on no transition answers ``Next/send(attemptDeadline:)``
+    /// or ``Next/dispatch``.
+    package private(set) var isClosing = false
+
+    package init() {}
+
+    // MARK: Admission
+
+    /// A call arrived: refused if cancelled, closing or the breaker is open; otherwise dispatched.
+    package mutating func admit(
+        _ call: inout Call,
+        guards: inout Guards,
+        cancelled: Bool,
+        now: ContinuousClock.Instant
+    ) -> Next {
+        guard !self.isClosing else { return self.close(&call) }
+        if cancelled {
+            return .fail(.cancelled(attempts: 0, endpoint: call.endpoint))
+        }
+        guards.follow(call.policy)
+        guards.budget?.recordRequest(now: now)
+        if guards.breaker != nil {
+            guard guards.breaker?.allowRequest(now: now) == true else {
+                return .fail(.circuitOpen(endpoint: call.endpoint, retryAfter: Self.breakerWait(guards, now: now)))
+            }
+            if case .halfOpen = guards.breaker?.state {
+                call.isBreakerProbe = true
+            }
+        }
+        return .dispatch
+    }
+
+    // MARK: Sending
+
+    /// The engine holds a socket for the call and is about to send on it.
+    ///
+    /// - Parameter newAttempt: `false` for the same attempt sent again after a stale reply, which
+    ///   keeps the attempt's deadline.
+    /// - Returns: ``Next/send(attemptDeadline:)``, or ``Next/fail(_:)`` when nothing may be sent.
+    package mutating func sending(_ call: inout Call, newAttempt: Bool, now: ContinuousClock.Instant) -> Next {
+        guard !self.isClosing else { return self.close(&call) }
+        if newAttempt || call.attemptDeadline == nil {
+            guard call.attempt < call.policy.attempts else {
+                return self.giveUp(&call, reason: call.lastFailure, retryAfter: nil, olderServerEpoch: nil, now: now)
+            }
+            call.attempt += 1
+            var deadline = now.advanced(by: call.policy.attemptTimeout)
+            if let overall = call.overallDeadline, overall < deadline {
+                deadline = overall
+            }
+            call.attemptDeadline = deadline
+        }
+        call.state = .inFlight
+        return .send(attemptDeadline: call.attemptDeadline ?? now)
+    }
+
+    /// No socket is free: the call queues. Returns the overall deadline, when it has one, for the
+    /// engine's timer.
+    package mutating func queued(_ call: inout Call) -> ContinuousClock.Instant? {
+        call.state = .waitingForSocket
+        return call.overallDeadline
+    }
+
+    /// The overall deadline passed while the call waited for a socket.
+    package mutating func waitingDeadlinePassed(_ call: inout Call, now: ContinuousClock.Instant) -> Next {
+        guard call.state == .waitingForSocket else { return .dispatch }
+        return .fail(self.deadlineError(call, detail: "while waiting for a socket", now: now))
+    }
+
+    /// A socket could not be opened. Running out of descriptors passes (libzmq's reaper frees closed
+    /// sockets in the background), so that waits and tries again without spending an attempt;
+    /// a malformed endpoint fails the call; anything else is a socket error.
+    package mutating func openFailed(_ call: inout Call, error: ZMQError, now: ContinuousClock.Instant) -> Next {
+        guard !self.isClosing else { return self.close(&call) }
+        switch error.code {
+        case .tooManyOpenFiles:
+            let retryAt = now.advanced(by: .milliseconds(10))
+            call.lastFailure = "cannot open a socket: \(error)"
+            if let deadline = call.overallDeadline, retryAt >= deadline {
+                return .fail(self.deadlineError(call, detail: call.lastFailure, now: now).keeping(error))
+            }
+            call.state = .backingOff
+            return .retry(at: retryAt)
+        case .invalidArgument, .protocolNotSupported, .addressNotAvailable, .endpointNotFound:
+            return .fail(.invalidEndpoint(call.endpoint, message: "\(error.code)", underlying: error))
+        default:
+            return .fail(.socketError(attempts: call.attempt, endpoint: call.endpoint, operation: "open socket", underlying: error))
+        }
+    }
+
+    // MARK: Replies and failures
+
+    /// A reply arrived for the call's request id.
+    package mutating func replied(
+        _ call: inout Call,
+        _ outcome: ReplyOutcome,
+        guards: inout Guards,
+        using random: inout some RandomNumberGenerator,
+        now: ContinuousClock.Instant
+    ) -> (socket: SocketAction, next: Next) {
+        call.gotReply = true
+        switch outcome {
+        case .ok:
+            return (.release, .succeed)
+        case .final(let error):
+            return (.release, .fail(error))
+        case .pushback(let retryAfter, let reason, let olderServerEpoch):
+            // A REQ socket whose exchange completed may send again, in either mode; resend mode
+            // keeps it for the retry.
+            let socket: SocketAction = call.policy.mode == .recreate ? .release : .keep
+            let failure = AttemptFailure.pushback(retryAfter: retryAfter, reason: reason, olderServerEpoch: olderServerEpoch)
+            return (socket, self.attemptFailed(&call, failure, guards: &guards, using: &random, now: now))
+        }
+    }
+
+    /// The attempt's deadline passed without a reply.
+    package mutating func attemptTimedOut(
+        _ call: inout Call,
+        guards: inout Guards,
+        using random: inout some RandomNumberGenerator,
+        now: ContinuousClock.Instant
+    ) -> (socket: SocketAction, next: Next) {
+        // A REQ socket that sent without a reply can never send again: recreate mode rebuilds it.
+        let socket: SocketAction = call.policy.mode == .recreate ? .close : .keep
+        return (socket, self.attemptFailed(&call, .timedOut, guards: &guards, using: &random, now: now))
+    }
+
+    /// Decides whether a failed attempt is retried, and when; otherwise how the call fails.
+    package mutating func attemptFailed(
+        _ call: inout Call,
+        _ failure: AttemptFailure,
+        guards: inout Guards,
+        using random: inout some RandomNumberGenerator,
+        now: ContinuousClock.Instant
+    ) -> Next {
+        guard !self.isClosing else { return self.close(&call) }
+        let reason: String
+        var retryAfter: Duration?
+        var olderServerEpoch: UInt64?
+        switch failure {
+        case .timedOut where call.attemptDeadline != nil && call.attemptDeadline == call.overallDeadline:
+            reason = "no reply to attempt \(call.attempt) before the deadline"
+        case .timedOut:
+            reason = "no reply within \(Self.describe(call.policy.attemptTimeout))"
+        case .sendFailed(let detail):
+            reason = "send failed: \(detail)"
+        case .pushback(let after, let why, let epoch):
+            reason = "\(why), retry after \(Self.describe(after))"
+            retryAfter = after
+            olderServerEpoch = epoch
+        }
+        call.lastFailure = reason
+        // The deadline is named first: an attempt it cut short failed because of it.
+        if let deadline = call.overallDeadline, now >= deadline {
+            return .fail(self.deadlineError(call, detail: reason, now: now))
+        }
+        guard call.attempt < call.policy.attempts else {
+            return self.giveUp(&call, reason: reason, retryAfter: retryAfter, olderServerEpoch: olderServerEpoch, now: now)
+        }
+        if case .open(let until) = guards.breaker?.state, until > now {
+            return .fail(.circuitOpen(endpoint: call.endpoint, retryAfter: now.duration(to: until), attempts: call.attempt))
+        }
+        if guards.budget != nil, guards.budget?.tryWithdraw(now: now) == false {
+            return .fail(.retryBudgetExhausted(attempts: call.attempt, endpoint: call.endpoint, lastFailure: reason))
+        }
+        var delay = call.policy.backoff.delay(beforeRetry: call.attempt, previous: call.previousDelay, using: &random)
+        if let retryAfter, retryAfter > delay {
+            delay = retryAfter
+        }
+        if let deadline = call.overallDeadline, now.advanced(by: delay) >= deadline {
+            let detail = "\(reason); the deadline leaves no time for another attempt"
+            if retryAfter != nil {
+                return self.giveUp(&call, reason: detail, retryAfter: retryAfter, olderServerEpoch: olderServerEpoch, now: now)
+            }
+            return .fail(self.deadlineError(call, detail: detail, now: now))
+        }
+        call.previousDelay = delay
+        call.state = .backingOff
+        return .retry(at: now.advanced(by: delay))
+    }
+
+    /// The backoff before the next attempt is over.
+    package mutating func retryDue(_ call: inout Call, now: ContinuousClock.Instant) -> Next {
+        guard !self.isClosing else { return self.close(&call) }
+        return .dispatch
+    }
+
+    /// The caller cancelled. Returns what to do with a socket the call holds: an exchange left
+    /// unfinished resets it, except in resend mode between attempts.
+    package mutating func cancelled(_ call: inout Call) -> (socket: SocketAction, next: Next) {
+        let socket: SocketAction = call.state != .inFlight && call.policy.mode == .resend ? .release : .close
+        return (socket, .fail(.cancelled(attempts: call.attempt, endpoint: call.endpoint)))
+    }
+
+    // MARK: Ending
+
+    /// Records the call's end with the endpoint's breaker; `false` when it had already ended, in
+    /// which case the engine must not complete it again.
+    package mutating func finished(
+        _ call: inout Call,
+        failure: CorsairError.Code?,
+        guards: inout Guards,
+        now: ContinuousClock.Instant
+    ) -> Bool {
+        guard call.state != .finished else { return false }
+        call.state = .finished
+        guard guards.breaker != nil else { return true }
+        if call.gotReply {
+            guards.breaker?.recordSuccess(now: now)
+        } else if failure == .cancelled || failure == .engineClosed {
+            if call.isBreakerProbe { guards.breaker?.releaseProbe() }
+        } else if let failure, failure != .circuitOpen, call.attempt > 0 {
+            guards.breaker?.recordFailure(now: now)
+        }
+        return true
+    }
+
+    /// The engine begins to close: nothing is sent from now on.
+    package mutating func close() {
+        self.isClosing = true
+    }
+
+    /// What a call still open when the engine closes ends with.
+    package func close(_ call: inout Call) -> Next {
+        .fail(.engineClosed(attempts: call.attempt, endpoint: call.endpoint))
+    }
+
+    // MARK: Helpers
+
+    /// Out of attempts (or of time for the wait a server asked for): the error names the last failure.
+    private func giveUp(
+        _ call: inout Call,
+        reason: String,
+        retryAfter: Duration?,
+        olderServerEpoch: UInt64?,
+        now: ContinuousClock.Instant
+    ) -> Next {
+        if let olderServerEpoch {
+            return .fail(.serverMapOlder(attempts: call.attempt, endpoint: call.endpoint, serverEpoch: olderServerEpoch, message: reason))
+        }
+        if let retryAfter {
+            return .fail(.overloaded(attempts: call.attempt, endpoint: call.endpoint, retryAfter: retryAfter))
+        }
+        return .fail(.abandoned(attempts: call.attempt, endpoint: call.endpoint, lastFailure: reason))
+    }
+
+    /// The overall deadline ended the call: says so, with the deadline and the time actually waited.
+    private func deadlineError(_ call: Call, detail: String, now: ContinuousClock.Instant) -> CorsairError {
+        let waited = call.submittedAt.duration(to: now)
+        let deadline = Self.describe(call.policy.deadline)
+        return .deadlineExceeded(
+            attempts: call.attempt,
+            endpoint: call.endpoint,
+            lastFailure: "deadline of \(deadline) passed after \(Self.describe(waited)); \(detail)"
+        )
+    }
+
+    private static func breakerWait(_ guards: Guards, now: ContinuousClock.Instant) -> Duration? {
+        guard case .open(let until) = guards.breaker?.state, until > now else { return nil }
+        return now.duration(to: until)
+    }
+
+    static func describe(_ duration: Duration?) -> String {
+        guard let duration else { return "none" }
+        return DurationText.format(duration)
+    }
+}
