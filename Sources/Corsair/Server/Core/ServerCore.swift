@@ -185,8 +185,13 @@ final class ServerCore {
                 self.statistics.isServing = true
                 self.pollerDirty = true
             }
-            for completion in self.completions {
-                self.finish(completion)
+            // Once the drain time is up (at once on cancellation, which also cancels the handlers
+            // in run()'s task group), what handlers hand back is not sent: their clients get no
+            // reply, as documented, rather than the CancellationError they ended with.
+            if self.drainDeadline.map({ self.clock.now >= $0 }) != true {
+                for completion in self.completions {
+                    self.finish(completion)
+                }
             }
             self.completions.removeAll(keepingCapacity: true)
             if refreshed {
