@@ -30,13 +30,18 @@ struct ClientTracingTests {
         }
     }
 
-    @Test("the header carries the request span's context: the caller's trace, the corsair.request span as parent")
-    func contextReachesThePeer() async throws {
-        let received = Received()
-        let peer = try TestPeer { request in
+    /// A peer that records what it receives and echoes it.
+    static func echoing(into received: Received) throws -> TestPeer {
+        try TestPeer { request in
             received.record(request)
             return .reply(TestPeer.reply(to: request))
         }
+    }
+
+    @Test("the header carries the request span's context: the caller's trace, the corsair.request span as parent")
+    func contextReachesThePeer() async throws {
+        let received = Received()
+        let peer = try Self.echoing(into: received)
         let tracer = InMemoryTracer()
         let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: tracer))
         let caller = tracer.startSpan("caller")
@@ -127,10 +132,7 @@ struct ClientTracingTests {
     @Test("without a tracer no span is made and the header is byte for byte the untraced encoding")
     func noTracerNoField() async throws {
         let received = Received()
-        let peer = try TestPeer { request in
-            received.record(request)
-            return .reply(TestPeer.reply(to: request))
-        }
+        let peer = try Self.echoing(into: received)
         // The process's tracer (nothing in the tests bootstraps one) and an explicit no-op tracer.
         for tracer in [nil, NoOpTracer()] as [(any Tracer)?] {
             let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: tracer))
