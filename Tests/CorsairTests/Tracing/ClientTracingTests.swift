@@ -5,6 +5,11 @@ import Synchronization
 import Testing
 import Tracing
 
+/// A policy whose attempts outlast a loaded machine, for tests that count attempts.
+func patientPolicy(attempts: Int = 3) -> RetryPolicy {
+    testPolicy(attempts: attempts, timeout: .seconds(5), deadline: .seconds(60))
+}
+
 /// The value of a span attribute, comparable.
 func attribute(_ attributes: SpanAttributes, _ name: String) -> SpanAttribute? {
     attributes[name]?.toSpanAttribute()
@@ -43,7 +48,7 @@ struct ClientTracingTests {
         let received = Received()
         let peer = try Self.echoing(into: received)
         let tracer = InMemoryTracer()
-        let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: tracer))
+        let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: tracer))
         let caller = tracer.startSpan("caller")
         _ = try await ServiceContext.$current.withValue(caller.context) {
             try await engine.request(bytes("hi"), to: Endpoint(peer.endpoint), options: .init(shardID: "s7"))
@@ -75,7 +80,7 @@ struct ClientTracingTests {
             return calls.wrappingAdd(1, ordering: .relaxed).newValue == 1 ? .drop : .reply(TestPeer.reply(to: request))
         }
         let tracer = InMemoryTracer()
-        let engine = try ClientEngine(configuration: .init(retry: testPolicy(attempts: 5, timeout: .seconds(1)), tracer: tracer))
+        let engine = try ClientEngine(configuration: .init(retry: testPolicy(attempts: 5, timeout: .seconds(2), deadline: .seconds(60)), tracer: tracer))
         let reply = try await engine.request(bytes("x"), to: Endpoint(peer.endpoint))
         #expect(reply.attempts == 2)
         let span = try #require(tracer.finishedSpans.first { $0.operationName == "corsair.request" })
@@ -114,7 +119,7 @@ struct ClientTracingTests {
                 : .reply(TestPeer.reply(to: request))
         }
         let tracer = InMemoryTracer()
-        let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: tracer))
+        let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: tracer))
         let endpoint = peer.endpoint
         let reply = try await Task.detached {
             try engine.requestBlocking([bytes("x")], to: Endpoint(endpoint))
@@ -135,7 +140,7 @@ struct ClientTracingTests {
         let peer = try Self.echoing(into: received)
         // The process's tracer (nothing in the tests bootstraps one) and an explicit no-op tracer.
         for tracer in [nil, NoOpTracer()] as [(any Tracer)?] {
-            let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: tracer))
+            let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: tracer))
             _ = try await engine.request(bytes("x"), to: Endpoint(peer.endpoint), options: .init(shardID: "s1", routingKey: "k", epoch: 3))
             await engine.shutdown()
         }
@@ -168,7 +173,7 @@ struct ClientTracingTests {
             (id: "s1", endpoint: target.endpoint, slots: ["8192-16383"]),
         ])
         let tracer = InMemoryTracer()
-        let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: tracer))
+        let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: tracer))
         let client = ShardedClient(store: try file.store(), engine: engine)
         let map = client.store.current
         let key = try #require((0..<10_000).lazy.map { "key-\($0)" }.first { map.shard(forKey: $0).id == "s0" })

@@ -27,7 +27,7 @@ struct ServerTracingTests {
         }
         let configuration = serverConfiguration { $0.tracer = serverTracer }
         try await withServer(configuration, handler: handler) { _, endpoint in
-            let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: clientTracer))
+            let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: clientTracer))
             let caller = clientTracer.startSpan("caller")
             let reply = try await ServiceContext.$current.withValue(caller.context) {
                 try await engine.request(bytes("hi"), to: Endpoint(endpoint), options: .init(shardID: "s3"))
@@ -57,7 +57,7 @@ struct ServerTracingTests {
         let serverTracer = InMemoryTracer()
         let failing = ClosureRequestHandler { _ in throw HandlerError("no such thing") }
         try await withServer(serverConfiguration { $0.tracer = serverTracer }, handler: failing) { _, endpoint in
-            let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: InMemoryTracer()))
+            let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: InMemoryTracer()))
             await #expect(throws: CorsairError.self) {
                 try await engine.request(bytes("x"), to: Endpoint(endpoint))
             }
@@ -70,7 +70,7 @@ struct ServerTracingTests {
         serverTracer.clearAll()
         try await withServer(serverConfiguration { $0.tracer = serverTracer }, handler: EchoHandler()) { _, endpoint in
             let clientTracer = InMemoryTracer()
-            let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: clientTracer))
+            let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: clientTracer))
             _ = try await engine.request(bytes("x"), to: Endpoint(endpoint))
             await engine.shutdown()
             let clientSpan = try #require(clientTracer.finishedSpans.first)
@@ -88,7 +88,7 @@ struct ServerTracingTests {
             return ServerReply(request.body)
         }
         try await withServer(serverConfiguration { $0.tracer = NoOpTracer() }, handler: handler) { _, endpoint in
-            let engine = try ClientEngine(configuration: .init(retry: testPolicy(), tracer: InMemoryTracer()))
+            let engine = try ClientEngine(configuration: .init(retry: patientPolicy(), tracer: InMemoryTracer()))
             let reply = try await engine.request(bytes("x"), to: Endpoint(endpoint))
             #expect(reply.bytes == bytes("x"))
             #expect(seen.carried.withLock { $0 } != nil)
