@@ -177,7 +177,7 @@ struct ClientTracingTests {
         let client = ShardedClient(store: try file.store(), engine: engine)
         let map = client.store.current
         let key = try #require((0..<10_000).lazy.map { "key-\($0)" }.first { map.shard(forKey: $0).id == "s0" })
-        let reply = try await client.request(key: key, body: [bytes("GET")])
+        let reply = try await client.request(key: key, body: [bytes("GET")], options: .init(retry: patientPolicy()))
         #expect(reply.bytes == bytes("GET"))
         let spans = tracer.finishedSpans.filter { $0.operationName == "corsair.request" }
         #expect(spans.count == 1)
