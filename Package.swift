@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "Corsair", targets: ["Corsair"]),
         .library(name: "ShardMap", targets: ["ShardMap"]),
+        .library(name: "UnitText", targets: ["UnitText"]),
         .library(name: "CorsairSimulation", targets: ["CorsairSimulation"]),
         .executable(name: "corsair", targets: ["corsair"]),
     ],
@@ -36,10 +37,15 @@ let package = Package(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
         ),
+        // Durations and byte sizes as text (`2500ms`, `16MiB`): parsed from config files and command
+        // lines, written in logs and errors. Shared by ShardMap and Corsair, so neither imports the
+        // other for it.
+        .target(name: "UnitText"),
         // Config model, hashing, validation and reload (with the reload Service). No ZeroMQ.
         .target(
             name: "ShardMap",
             dependencies: [
+                "UnitText",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -52,6 +58,7 @@ let package = Package(
             dependencies: [
                 "ZeroMQ",
                 "ShardMap",
+                "UnitText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -66,6 +73,7 @@ let package = Package(
             dependencies: [
                 "Corsair",
                 "ShardMap",
+                "UnitText",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -81,6 +89,7 @@ let package = Package(
                 "Corsair",
                 "CorsairSimulation",
                 "ShardMap",
+                "UnitText",
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +106,7 @@ let package = Package(
             name: "ShardMapTests",
             dependencies: [
                 "ShardMap",
+                "UnitText",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

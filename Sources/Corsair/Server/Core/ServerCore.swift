@@ -1,4 +1,4 @@
-import ShardMap
+import UnitText
 import CoreMetrics
 import Logging
 import Metrics
