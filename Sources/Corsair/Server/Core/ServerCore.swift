@@ -543,8 +543,17 @@ final class ServerCore {
     ) async {
         let start = ContinuousClock.now
         let answer = await Self.run(handler, request, mode: mode, logger: logger)
+        // A worker is cancelled only when the server stops (cancellation, or the drain time is up).
+        // Its completion may reach the I/O thread before the stop does, so it says so itself: what
+        // the handler ended with (often a CancellationError) must not reach the client.
         inbox.complete(
-            ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: .now))
+            ServerInbox.Completion(
+                jobID: jobID,
+                content: answer.content,
+                status: answer.status,
+                duration: start.duration(to: .now),
+                isDiscarded: Task.isCancelled
+            )
         )
     }
 
@@ -622,6 +631,8 @@ final class ServerCore {
         self.statistics.inFlight = self.jobs.count
         self.metrics.inFlight.record(self.jobs.count)
         self.metrics.handlerDuration.record(duration: completion.duration)
+        // Stopping: the client gets no reply, as for a handler still running when the drain ends.
+        guard !completion.isDiscarded else { return }
         self.send(completion.content, to: job.envelope, status: completion.status)
         if let key = job.key {
             let waiters = self.admission.finished(

@@ -13,6 +13,8 @@ final class ServerInbox: Sendable {
         let content: [[UInt8]]
         let status: ReplyStatus
         let duration: Duration
+        /// The handler's task was cancelled (the server is stopping): nothing is sent for it.
+        var isDiscarded = false
     }
 
     struct Contents {
