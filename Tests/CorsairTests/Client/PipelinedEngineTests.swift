@@ -200,4 +200,53 @@ struct PipelinedEngineTests {
         await engine.shutdown()
         stuck.close()
     }
+
+    @Test("requests held back at the high-water mark go out once a slow peer reads again, each sent once")
+    func highWaterMarkDrains() async throws {
+        let context = try Context()
+        let slow = try Socket(context, .router)
+        try slow.set(.receiveHighWaterMark, to: 1)
+        try slow.set(.receiveTimeout, to: .milliseconds(50))
+        try slow.bind("tcp://127.0.0.1:*")
+        let endpoint = Endpoint(try slow.lastEndpoint)
+        let reader = SlowReader()
+        let transfer = SocketTransfer(slow)
+        Thread { reader.serve(transfer.socket) }.start()
+        var configuration = ClientEngine.Configuration(retry: Self.policy(attempts: 1, timeout: .seconds(60), deadline: .seconds(60)))
+        configuration.pipelineHighWaterMark = 1
+        let engine = try ClientEngine(configuration: configuration)
+        let body = [UInt8](repeating: 9, count: 256 * 1024)
+        try await withThrowingTaskGroup(of: Reply.self) { group in
+            for _ in 0..<40 {
+                group.addTask { try await engine.request(body, to: endpoint) }
+            }
+            for try await reply in group {
+                #expect(reply.attempts == 1)
+                #expect(reply.bytes.count == body.count)
+            }
+        }
+        #expect(reader.received.load(ordering: .relaxed) == 40, "each request reached the peer once")
+        await engine.shutdown()
+        reader.stopped.store(true, ordering: .releasing)
+    }
+}
+
+/// A ROUTER peer that reads one request every few milliseconds and echoes it: slower than a
+/// client can send large requests, so the client's sends meet the high-water mark.
+private final class SlowReader: Sendable {
+    let stopped = Atomic<Bool>(false)
+    let received = Atomic<Int>(0)
+
+    func serve(_ socket: Socket) {
+        while !self.stopped.load(ordering: .acquiring) {
+            guard let frames = try? socket.receiveMultipart(), frames.count >= 3,
+                  let header = try? RequestHeader.decode(frames[2])
+            else { continue }
+            self.received.wrappingAdd(1, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 0.005)
+            let request = TestPeer.Request(frames: Array(frames[2...]), header: header, body: Array(frames[3...]), routingID: frames[0])
+            try? socket.send(multipart: Array(frames[..<2]) + TestPeer.reply(to: request))
+        }
+        socket.close()
+    }
 }

@@ -137,7 +137,7 @@ final class TestPeer: Sendable {
 }
 
 /// Hands a socket to the thread that will own it from then on.
-private struct SocketTransfer: @unchecked Sendable {
+struct SocketTransfer: @unchecked Sendable {
     // @unchecked Sendable: the creating thread drops its reference right after the hand-over, so the
     // socket is only ever used by the receiving thread.
     let socket: Socket
