@@ -7,7 +7,8 @@
 # successes (no loss, no double execution).
 #
 # Needs root and iproute2 (installed with apt-get when missing). Where namespaces cannot be made it
-# says so and exits 0. Cleans up on every exit path.
+# says so and exits 77 (the usual "skipped" status), so that callers report a skip, not a pass.
+# Cleans up on every exit path.
 #
 #   Scripts/netns-test.sh                       # builds corsair (debug) if needed
 #   CORSAIR=.build/release/corsair Scripts/netns-test.sh
@@ -23,9 +24,10 @@ CUT_SHARD=${CUT_SHARD:-1}
 TAG="cn$$"            # short: interface names have at most 15 characters
 NET=${NET:-10.231.$(( $$ % 250 ))}
 
+SKIPPED=77
 skip() {
     echo "netns-test: SKIPPED: $*"
-    exit 0
+    exit $SKIPPED
 }
 
 if [ "$(id -u)" != "0" ]; then

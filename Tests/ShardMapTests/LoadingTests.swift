@@ -66,7 +66,7 @@ struct LoadingTests {
              "shards":[{"id":"a","endpoint":"tcp://10.0.0.1:5555","slots":["0-1"],"server_public_key":null},
                        {"id":"b","endpoint":"ipc:///tmp/b.sock","slots":[2,"3"]}],
              "retry":{"attempt_timeout":"300ms","backoff":{"multiplier":1.5}},
-             "server":{"max_message_size":1048576}}
+             "server":{"max_message_size":1048576,"max_request_size":"4MiB"}}
             """
         let path = try directory.write("cluster.json", json)
         let config = try ClusterConfig(contentsOf: path)
@@ -77,6 +77,7 @@ struct LoadingTests {
         #expect(config.retry.attemptTimeout == .milliseconds(300))
         #expect(config.retry.backoff.multiplier == 1.5)
         #expect(config.server.maxMessageSize == 1 << 20)
+        #expect(config.server.maxRequestSize == 4 << 20)
         let map = try ShardMap(config)
         #expect(map.slot(forKey: "x") == Int(FNV1a64.hash("x") % 4))
     }

@@ -234,6 +234,7 @@ struct ValidationTests {
             ("retry:\n  budget: {ratio: -1}\n", "retry.budget.ratio"),
             ("retry:\n  circuit_breaker: {failures: 0}\n", "retry.circuit_breaker.failures"),
             ("server:\n  max_message_size: 16 megs\n", "server.max_message_size"),
+            ("server:\n  max_request_size: 0\n", "server.max_request_size"),
             ("server:\n  max_in_flight: 0\n", "server.max_in_flight"),
             ("server:\n  reply_cache: {entries: -1}\n", "server.reply_cache.entries"),
             ("server:\n  reply_cache: {max_bytes: 0}\n", "server.reply_cache.max_bytes"),

@@ -37,6 +37,14 @@ extension CorsairServer {
         /// that sends a larger one is disconnected. `nil` for no limit. Default: 16 MiB.
         public var maxMessageSize: Int64?
 
+        /// The most bytes a request may have, all its frames together (routing id and delimiter
+        /// included); a larger one is answered "bad request" when it can be, and its handler never
+        /// runs. Frames past the bound are read and discarded, never kept, so a peer cannot make the
+        /// server hold ``maxFramesPerMessage`` frames of ``maxMessageSize`` each. Keep it at least
+        /// ``maxMessageSize``, or single-frame requests below the frame limit are refused. `nil` for
+        /// no limit. Default: 64 MiB.
+        public var maxRequestBytes: Int?
+
         /// The most frames a request may have, envelope included; a longer one is counted as
         /// malformed and answered "bad request" when it can be. Default: 1024.
         public var maxFramesPerMessage: Int
@@ -95,6 +103,7 @@ extension CorsairServer {
             replayCacheTTL: Duration = .seconds(60),
             replayCacheMaxBytes: Int = 64 << 20,
             maxMessageSize: Int64? = 16 << 20,
+            maxRequestBytes: Int? = 64 << 20,
             maxFramesPerMessage: Int = 1024,
             minimumRemainingDeadline: Duration = .milliseconds(1),
             drainTimeout: Duration = .seconds(5),
@@ -113,6 +122,7 @@ extension CorsairServer {
             self.replayCacheTTL = replayCacheTTL
             self.replayCacheMaxBytes = replayCacheMaxBytes
             self.maxMessageSize = maxMessageSize
+            self.maxRequestBytes = maxRequestBytes
             self.maxFramesPerMessage = maxFramesPerMessage
             self.minimumRemainingDeadline = minimumRemainingDeadline
             self.drainTimeout = drainTimeout
@@ -147,6 +157,9 @@ extension CorsairServer {
             }
             if let size = self.maxMessageSize, size < 1 {
                 throw .invalidConfiguration("maxMessageSize must be at least 1 byte, or nil")
+            }
+            if let bytes = self.maxRequestBytes, bytes < 1 {
+                throw .invalidConfiguration("maxRequestBytes must be at least 1 byte, or nil")
             }
             guard self.maxFramesPerMessage >= 3 else {
                 throw .invalidConfiguration("maxFramesPerMessage must be at least 3 (routing id, delimiter, header)")

@@ -19,13 +19,14 @@ extension CorsairServer.Configuration {
     }
 
     /// Takes every limit `settings` gives: in-flight bound, reply cache size, bytes and lifetime, largest
-    /// message, drain timeout and whether raw requests are allowed. Fields left out stay as they are.
+    /// frame, largest request, drain timeout and whether raw requests are allowed. Fields left out stay as they are.
     public mutating func apply(_ settings: ServerSettings) {
         if let maxInFlight = settings.maxInFlight { self.maxInFlight = maxInFlight }
         if let entries = settings.replyCache.entries { self.replayCacheEntries = entries }
         if let ttl = settings.replyCache.ttl { self.replayCacheTTL = ttl }
         if let maxBytes = settings.replyCache.maxBytes { self.replayCacheMaxBytes = maxBytes }
         if let size = settings.maxMessageSize { self.maxMessageSize = Int64(size) }
+        if let size = settings.maxRequestSize { self.maxRequestBytes = size }
         if let drain = settings.drainTimeout { self.drainTimeout = drain }
         if let allow = settings.allowRawRequests { self.allowsRawRequests = allow }
     }

@@ -1,19 +1,22 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShardMap
 import ZeroMQ
 
 /// A Corsair server: many clients fan in to one ROUTER socket, and each request goes to a handler.
 ///
-/// One I/O thread owns the sockets. It reads requests, checks them (malformed? deadline passed?
-/// shard owned? already answered or running? too many in flight?), runs the handler in a task of its
-/// own, and sends the reply when the task hands it back through a wake-up descriptor. Sends never
-/// wait: a reply to a client that is gone is counted and dropped.
+/// One I/O thread owns the sockets. It reads requests, checks them (malformed? too large? deadline
+/// passed? key owned? already answered or running? too many in flight?), hands each admitted one to
+/// a handler task, and sends the reply when the task hands it back through a wake-up descriptor.
+/// Sends never wait: a reply to a client that is gone is counted and dropped.
 ///
-/// The server binds its endpoints when it is made, so a taken port fails there; it serves while
-/// ``run()`` runs. It is a swift-service-lifecycle `Service`: on graceful shutdown it stops reading
-/// requests, lets running handlers finish within ``Configuration/drainTimeout``, sends their
-/// replies and closes.
+/// It is a swift-service-lifecycle `Service`. ``run()`` binds the endpoints (a taken port makes it
+/// throw), serves, and owns the handler tasks: they run in its task group, so when it returns no
+/// handler is left running. On graceful shutdown it stops reading requests, lets running handlers
+/// finish within ``Configuration/drainTimeout`` and sends their replies; handlers still running
+/// then are cancelled and awaited. ``boundEndpoints`` waits until the endpoints are bound, which
+/// is how a caller learns the port a `tcp://127.0.0.1:*` endpoint got.
 ///
 /// ```swift
 /// let server = try CorsairServer(
@@ -26,23 +29,23 @@ import ZeroMQ
 public final class CorsairServer: Service, Sendable {
     /// The settings the server was made with.
     public let configuration: Configuration
-    /// The endpoints bound, in the order configured, with wildcard ports resolved, such as
-    /// `tcp://127.0.0.1:41234`: what clients connect to.
-    public let boundEndpoints: [String]
     /// The CURVE public key clients need, when the server uses CURVE.
     public let curvePublicKey: CurveKey?
 
+    private let handler: any RequestHandler
     private let inbox: ServerInbox
     private let statisticsBox: ServerStatisticsBox
+    private let binding = ServerBinding()
+    private let pool = HandlerPool()
 
-    /// Opens the server's sockets and binds its endpoints; serving starts with ``run()``.
+    /// Makes a server; ``run()`` binds its endpoints and serves.
     ///
-    /// Clients may connect as soon as this returns; their requests wait in libzmq until ``run()``.
+    /// Opens no socket and never waits: it checks the configuration and reads the CURVE key.
     /// - Parameters:
     ///   - configuration: Endpoints and limits; see ``Configuration`` for the defaults.
     ///   - handler: Answers each request.
-    /// - Throws: ``CorsairServerError``: `invalidConfiguration`, `addressInUse` or `bindFailed` naming
-    ///   the endpoint, `curveUnavailable`, `socketError`.
+    /// - Throws: ``CorsairServerError``: `invalidConfiguration`, `curveUnavailable`, `socketError`
+    ///   (no wake-up descriptor could be made).
     public init(configuration: Configuration, handler: some RequestHandler) throws(CorsairServerError) {
         try configuration.validate()
         var publicKey: CurveKey?
@@ -58,32 +61,14 @@ public final class CorsairServer: Service, Sendable {
         } catch {
             throw CorsairServerError(code: .socketError, message: "cannot make the I/O thread's wake-up descriptor: \(error)")
         }
-        let inbox = ServerInbox(wakeup: wakeup)
-        let statistics = ServerStatisticsBox()
-        let startup = ServerStartup()
-        let handler: any RequestHandler = handler
-        IOThread.start(named: "corsair-server") {
-            let core = ServerCore(configuration: configuration, handler: handler, inbox: inbox, statistics: statistics)
-            do throws(CorsairServerError) {
-                startup.report(.success(try core.setUp()))
-            } catch {
-                startup.report(.failure(error))
-                core.abandonSetUp(error)
-                return
-            }
-            core.run()
-        }
-        let endpoints = try startup.wait(timeout: .seconds(30))
-
         self.configuration = configuration
-        self.boundEndpoints = endpoints
         self.curvePublicKey = publicKey
-        self.inbox = inbox
-        self.statisticsBox = statistics
-        self.logStartup()
+        self.handler = handler
+        self.inbox = ServerInbox(wakeup: wakeup)
+        self.statisticsBox = ServerStatisticsBox()
     }
 
-    /// Opens a server whose handler is a closure.
+    /// Makes a server whose handler is a closure.
     ///
     /// ```swift
     /// let server = try CorsairServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"])) { request in
@@ -98,18 +83,42 @@ public final class CorsairServer: Service, Sendable {
     }
 
     deinit {
-        // A server dropped without running, or after it ran, closes its sockets at once.
-        self.inbox.stop(drainTimeout: .zero)
+        // Nothing is open unless run() runs, and run() holds the server; this only settles waiters.
+        self.binding.report(.failure(Self.notBound("the server was released without running")))
     }
 
-    /// Serves until graceful shutdown or cancellation, then stops.
+    /// The endpoints bound, in the order configured, with wildcard ports resolved, such as
+    /// `tcp://127.0.0.1:41234`: what clients connect to.
+    ///
+    /// Waits until ``run()`` has bound them; at once when it has. Clients may connect from then on.
+    ///
+    /// ```swift
+    /// try await withThrowingTaskGroup(of: Void.self) { group in
+    ///     group.addTask { try await server.run() }
+    ///     print("listening \(try await server.boundEndpoints.joined(separator: " "))")
+    ///     try await group.waitForAll()
+    /// }
+    /// ```
+    /// - Throws: ``CorsairServerError``: the error binding failed with (such as `addressInUse`,
+    ///   naming the endpoint), or `notBound` when the server stopped before binding, was released
+    ///   without running, or the waiting task was cancelled.
+    public var boundEndpoints: [String] {
+        get async throws(CorsairServerError) {
+            try await self.binding.endpoints()
+        }
+    }
+
+    /// Binds the endpoints and serves until graceful shutdown or cancellation, then stops.
     ///
     /// On graceful shutdown (SIGTERM or SIGINT through a `ServiceGroup`) the server stops reading
     /// requests, waits up to ``Configuration/drainTimeout`` for running handlers, sends their
-    /// replies, closes its sockets and returns. On task cancellation it does the same without
-    /// waiting: running handlers are cancelled and their clients get no reply. A server runs once.
-    /// - Throws: ``CorsairServerError`` `alreadyStarted` on a second call, or `socketError` when the
-    ///   I/O thread failed.
+    /// replies, closes its sockets, cancels the handlers still running and waits for them to
+    /// return. On task cancellation it does the same without the wait: running handlers are
+    /// cancelled and their clients get no reply. Either way `run()` returns only once every handler
+    /// has returned, so a handler that ignores cancellation holds it up. A server runs once.
+    /// - Throws: ``CorsairServerError``: `addressInUse` or `bindFailed` naming the endpoint,
+    ///   `socketError` when a socket could not be opened or the I/O thread failed, `alreadyStarted`
+    ///   on a second call.
     public func run() async throws {
         let inbox = self.inbox
         switch inbox.start() {
@@ -121,11 +130,20 @@ public final class CorsairServer: Service, Sendable {
             try outcome.get()
             throw CorsairServerError(code: .alreadyStarted, message: "this server has already stopped; make a new one")
         }
-        let drainTimeout = self.configuration.drainTimeout
-        let outcome = await withTaskCancellationHandler {
+        self.startIOThread()
+        let (pool, handler, drainTimeout, logger) = (self.pool, self.handler, self.configuration.drainTimeout, self.configuration.logger)
+        await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, CorsairServerError>, Never>) in
-                    inbox.whenFinished { continuation.resume(returning: $0) }
+                await withDiscardingTaskGroup { group in
+                    while true {
+                        switch await pool.demand() {
+                        case .spawn:
+                            group.addTask { await pool.work(handler, inbox: inbox, logger: logger) }
+                        case .finished(let cancelRunning):
+                            if cancelRunning { group.cancelAll() }
+                            return
+                        }
+                    }
                 }
             } onGracefulShutdown: {
                 inbox.stop(drainTimeout: drainTimeout)
@@ -133,25 +151,60 @@ public final class CorsairServer: Service, Sendable {
         } onCancel: {
             inbox.stop(drainTimeout: .zero)
         }
+        // The I/O thread finished the inbox before it finished the pool.
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, CorsairServerError>, Never>) in
+            inbox.whenFinished { continuation.resume(returning: $0) }
+        }
         try outcome.get()
     }
+
+    /// Starts the thread that binds, serves and closes; it reports to the binding, the inbox and
+    /// the pool, and ends when the server has stopped.
+    private func startIOThread() {
+        let (configuration, handler, inbox) = (self.configuration, self.handler, self.inbox)
+        let (statistics, binding, pool, curvePublicKey) = (self.statisticsBox, self.binding, self.pool, self.curvePublicKey)
+        IOThread.start(named: "corsair-server") {
+            let core = ServerCore(configuration: configuration, handler: handler, inbox: inbox, statistics: statistics, pool: pool)
+            do throws(CorsairServerError) {
+                let endpoints = try core.setUp()
+                Self.logStartup(configuration, endpoints: endpoints, curvePublicKey: curvePublicKey)
+                binding.report(.success(endpoints))
+            } catch {
+                binding.report(.failure(error))
+                core.abandonSetUp(error)
+                return
+            }
+            core.run()
+            binding.report(.failure(Self.notBound("the server stopped before binding")))
+        }
+    }
+
+    private static func notBound(_ message: String) -> CorsairServerError {
+        CorsairServerError(code: .notBound, message: message)
+    }
+
+    /// The detail a client gets when its handler threw an error that is not a
+    /// ``ClientVisibleError``; the error itself is logged on the server with the request id.
+    public static let handlerFailedDetail = "handler failed; the server logged the error"
 
     /// What the server has done so far: replies by status, replays, overloads, malformed messages…
     public var statistics: Statistics {
         self.statisticsBox.current
     }
 
-    private func logStartup() {
-        let logger = self.configuration.logger
+    private static func logStartup(_ configuration: Configuration, endpoints: [String], curvePublicKey: CurveKey?) {
+        let logger = configuration.logger
         logger.info(
             "corsair server bound",
             metadata: [
-                "endpoints": "\(self.boundEndpoints.joined(separator: " "))",
-                "max-in-flight": "\(self.configuration.maxInFlight)",
+                "endpoints": "\(endpoints.joined(separator: " "))",
+                "max-in-flight": "\(configuration.maxInFlight)",
+                "max-request-size": "\(configuration.maxRequestBytes.map { ByteSizeText.format($0) } ?? "unbounded")",
+                "drain-timeout": "\(DurationText.format(configuration.drainTimeout))",
             ]
         )
-        guard let curve = self.configuration.curve else { return }
-        let publicKey = self.curvePublicKey.map(\.z85) ?? "?"
+        guard let curve = configuration.curve else { return }
+        let publicKey = curvePublicKey.map(\.z85) ?? "?"
         if let allowed = curve.allowedClientKeys {
             logger.info(
                 "CURVE on: clients must present an allowed key",

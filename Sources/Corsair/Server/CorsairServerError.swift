@@ -8,8 +8,8 @@ import ZeroMQ
 ///
 /// ```swift
 /// do {
-///     let server = try CorsairServer(configuration: configuration, handler: EchoHandler())
-/// } catch where error.code == .addressInUse {
+///     try await server.run()
+/// } catch let error as CorsairServerError where error.code == .addressInUse {
 ///     print("error: \(error)")   // error: cannot bind tcp://127.0.0.1:5555: address already in use
 /// }
 /// ```
@@ -29,6 +29,7 @@ public struct CorsairServerError: Error, Hashable, Sendable, CustomStringConvert
             case keyFileUnwritable
             case wrongKeyHalf
             case alreadyStarted
+            case notBound
         }
 
         private let base: Base
@@ -62,6 +63,9 @@ public struct CorsairServerError: Error, Hashable, Sendable, CustomStringConvert
         public static let wrongKeyHalf = Code(.wrongKeyHalf)
         /// ``CorsairServer/run()`` was called on a server that has already run.
         public static let alreadyStarted = Code(.alreadyStarted)
+        /// The server's bound endpoints were asked for, but it stopped before binding, or the task
+        /// waiting for them was cancelled.
+        public static let notBound = Code(.notBound)
 
         public var description: String {
             switch self.base {
@@ -77,6 +81,7 @@ public struct CorsairServerError: Error, Hashable, Sendable, CustomStringConvert
             case .keyFileUnwritable: return "key file unwritable"
             case .wrongKeyHalf: return "wrong key half"
             case .alreadyStarted: return "already started"
+            case .notBound: return "not bound"
             }
         }
     }

@@ -1,12 +1,13 @@
 /// An error a ``RequestHandler`` throws to choose the text the client sees.
 ///
-/// The client's request fails with status `handlerError` and ``message`` as the detail. Any other
-/// error works too; its description becomes the detail.
+/// The client's request fails with status `handlerError` and ``message`` as the detail. Other errors
+/// reach the client as text only when they conform to ``ClientVisibleError``, as this one does; the
+/// rest are logged on the server and the client sees a generic detail.
 ///
 /// ```swift
 /// throw HandlerError("no such account: \(id)")
 /// ```
-public struct HandlerError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct HandlerError: ClientVisibleError, Hashable, Sendable, CustomStringConvertible {
     /// The text sent to the client.
     public var message: String
 
@@ -16,4 +17,6 @@ public struct HandlerError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { self.message }
+
+    public var clientMessage: String { self.message }
 }

@@ -18,7 +18,7 @@ public protocol InlineRequestHandler: RequestHandler {
     /// Answers one request at once, on the server's I/O thread.
     /// - Parameter request: The body frames and who sent them.
     /// - Returns: The reply's body frames.
-    /// - Throws: Any error, sent to the client as a handler error with the error's description.
+    /// - Throws: Any error; only a ``ClientVisibleError``'s text reaches the client.
     func handleInline(_ request: ServerRequest) throws -> ServerReply
 }
 

@@ -238,6 +238,7 @@ extension ClusterConfig {
         try Self.positive(server.replyCache.ttl, "server.reply_cache.ttl")
         try Self.atLeast(1, server.replyCache.maxBytes, "server.reply_cache.max_bytes")
         try Self.atLeast(1, server.maxMessageSize, "server.max_message_size")
+        try Self.atLeast(1, server.maxRequestSize, "server.max_request_size")
         try Self.positive(server.drainTimeout, "server.drain_timeout")
     }
 

@@ -32,6 +32,8 @@ public struct ServerSettings: Hashable, Sendable {
         public static let replyCacheMaxBytes = 64 << 20
         /// 16 MiB.
         public static let maxMessageSize = 16 << 20
+        /// 64 MiB.
+        public static let maxRequestSize = 64 << 20
         /// 5 s.
         public static let drainTimeout: Duration = .seconds(5)
         /// `false`: a sharded server refuses raw requests.
@@ -42,8 +44,12 @@ public struct ServerSettings: Hashable, Sendable {
     public var maxInFlight: Int?
     /// The reply cache.
     public var replyCache: ReplyCache
-    /// The largest request a server accepts, in bytes. At least 1.
+    /// The largest frame a server accepts, in bytes; a peer that sends a larger one is disconnected.
+    /// At least 1.
     public var maxMessageSize: Int?
+    /// The largest request a server accepts, in bytes, all its frames together; a larger one is
+    /// answered "bad request" before its handler runs. At least 1.
+    public var maxRequestSize: Int?
     /// How long a stopping server waits for requests in flight.
     public var drainTimeout: Duration?
     /// Whether a sharded server runs raw (headerless) requests, whose key it cannot check.
@@ -54,12 +60,14 @@ public struct ServerSettings: Hashable, Sendable {
         maxInFlight: Int? = nil,
         replyCache: ReplyCache = ReplyCache(),
         maxMessageSize: Int? = nil,
+        maxRequestSize: Int? = nil,
         drainTimeout: Duration? = nil,
         allowRawRequests: Bool? = nil
     ) {
         self.maxInFlight = maxInFlight
         self.replyCache = replyCache
         self.maxMessageSize = maxMessageSize
+        self.maxRequestSize = maxRequestSize
         self.drainTimeout = drainTimeout
         self.allowRawRequests = allowRawRequests
     }

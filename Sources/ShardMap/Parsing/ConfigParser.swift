@@ -237,7 +237,7 @@ struct ConfigParser {
         let fields = try self.fields(
             node,
             at: path,
-            allowed: ["max_in_flight", "reply_cache", "max_message_size", "drain_timeout", "allow_raw_requests"]
+            allowed: ["max_in_flight", "reply_cache", "max_message_size", "max_request_size", "drain_timeout", "allow_raw_requests"]
         )
         var server = ServerSettings()
         if let value = self.optional("max_in_flight", in: fields) {
@@ -258,6 +258,9 @@ struct ConfigParser {
         }
         if let value = self.optional("max_message_size", in: fields) {
             server.maxMessageSize = try self.byteSize(value, at: "\(path).max_message_size")
+        }
+        if let value = self.optional("max_request_size", in: fields) {
+            server.maxRequestSize = try self.byteSize(value, at: "\(path).max_request_size")
         }
         if let value = self.optional("drain_timeout", in: fields) {
             server.drainTimeout = try self.duration(value, at: "\(path).drain_timeout")

@@ -265,7 +265,7 @@ public final class ShardMapStore: Sendable {
         if case .updated(let previous, let current) = outcome {
             var metadata: Logger.Metadata = [
                 "epoch": "\(current.epoch)",
-                "previous_epoch": "\(previous.epoch)",
+                "previous-epoch": "\(previous.epoch)",
                 "shards": "\(current.shards.count)",
             ]
             if let path = self.path {
@@ -322,7 +322,7 @@ public final class ShardMapStore: Sendable {
     func logUnreadable(_ error: ShardMapError) {
         self.logger.warning(
             "shard map file unreadable; the last good map stays in use",
-            metadata: ["error": "\(error)", "epoch_in_use": "\(self.current.epoch)"]
+            metadata: ["error": "\(error)", "epoch-in-use": "\(self.current.epoch)"]
         )
     }
 
@@ -330,7 +330,7 @@ public final class ShardMapStore: Sendable {
         let epoch = self.current.epoch
         self.logger.error(
             "shard map reload refused; the last good map stays in use",
-            metadata: ["error": "\(error)", "code": "\(error.code)", "epoch_in_use": "\(epoch)"]
+            metadata: ["error": "\(error)", "code": "\(error.code)", "epoch-in-use": "\(epoch)"]
         )
     }
 

@@ -45,7 +45,7 @@ struct Benchmark: Sendable {
     private func roundTrips(_ baseline: BaselineRunner) async throws -> [BenchReport.RoundTrips] {
         // One context for both sides, as the raw baseline has: one libzmq I/O thread carries both.
         let context = try Context()
-        let server = try BenchServer(context: context)
+        let server = try await BenchServer(context: context)
         let engine = try ClientEngine(configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = LatencyBench(engine: engine, endpoint: Endpoint(server.endpoint))
         var results: [BenchReport.RoundTrips] = []
@@ -84,7 +84,7 @@ struct Benchmark: Sendable {
 
     private func fanIn(_ baseline: BaselineRunner) async throws -> BenchReport.FanIn {
         let context = try Context()
-        let server = try BenchServer(context: context)
+        let server = try await BenchServer(context: context)
         let store = ShardMapStore(map: try Self.map(endpoints: [server.endpoint]), logger: BenchServer.quietLogger)
         let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = ThroughputBench(client: client, keys: Self.keys(1024), bodySize: 64)
@@ -139,7 +139,10 @@ struct Benchmark: Sendable {
 
     private func cluster() async throws -> Double {
         let context = try Context()
-        let servers = try (0..<3).map { _ in try BenchServer(context: context) }
+        var servers: [BenchServer] = []
+        for _ in 0..<3 {
+            servers.append(try await BenchServer(context: context))
+        }
         let store = ShardMapStore(map: try Self.map(endpoints: servers.map(\.endpoint)), logger: BenchServer.quietLogger)
         let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let result: Result<Double, any Error>

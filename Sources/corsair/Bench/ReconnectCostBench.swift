@@ -38,7 +38,7 @@ struct ReconnectCostBench: Sendable {
             circuitBreaker: nil
         )
         let engine = try ClientEngine(configuration: .init(retry: policy, logger: BenchServer.quietLogger))
-        var server = try BenchServer(handler: HangingHandler())
+        var server = try await BenchServer(handler: HangingHandler())
         let endpoint = server.endpoint
         var costs: [Double] = []
         do {
@@ -67,7 +67,7 @@ struct ReconnectCostBench: Sendable {
                     try await Task.sleep(for: .microseconds(200))
                 }
                 await server.stop()
-                server = try BenchServer(endpoint: endpoint, handler: HangingHandler())
+                server = try await BenchServer(endpoint: endpoint, handler: HangingHandler())
                 let restarted = ContinuousClock.now
                 _ = try await call.value
                 guard let timedOut = stamps.timedOut.withLock({ $0 }), let succeeded = stamps.succeeded.withLock({ $0 }) else {

@@ -68,7 +68,7 @@ struct DemoCommand: AsyncParsableCommand {
         let cluster: DemoCluster
         let client: ShardedClient
         do {
-            cluster = try DemoCluster.start(config: config, plan: plan, requestLog: !self.withoutRequestLog, logger: logger)
+            cluster = try await DemoCluster.start(config: config, plan: plan, requestLog: !self.withoutRequestLog, logger: logger)
             client = try ShardedClient(store: cluster.clientStore)
         } catch {
             CommandLineOutput.error("\(error)")

@@ -53,12 +53,7 @@ extension ServeCommand {
                 logger: logger
             )
         )
-        do {
-            try await group.run()
-        } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
-        }
+        try await self.run(group, announcing: server)
         if self.statisticsOnExit {
             CommandLineOutput.line("statistics \(Self.json(server.statistics, extra: audited.map { ["misrouted_writes": $0.misrouted] } ?? [:]))")
         }

@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             flight finish, sends their replies and exits 0.
 
             With --config FILE --shard ID the server serves one shard of a cluster: it binds that \
-            shard's endpoint from the file, takes max_in_flight, reply_cache, max_message_size and \
+            shard's endpoint from the file, takes max_in_flight, reply_cache, max_message_size, max_request_size and \
             drain_timeout from the file's server: section, serves the kv handler unless --handler \
             says otherwise, decides from each request's key whether it owns it (answering "moved" \
             with the owner otherwise; raw requests are refused unless server.allow_raw_requests), \
@@ -127,12 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
-        do {
-            try await group.run()
-        } catch {
-            CommandLineOutput.error("\(error)")
-            throw ExitCode.failure
-        }
+        try await self.run(group, announcing: server)
         if self.statisticsOnExit {
             CommandLineOutput.line("statistics \(Self.json(server.statistics))")
         }
@@ -161,15 +156,14 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
-    /// Adds CURVE from the key files given, opens the server with the chosen handler and prints one
-    /// `listening <endpoint>` line per bound endpoint; a failure is one `error:` line and exit 1.
+    /// Adds CURVE from the key files given and makes the server with the chosen handler; a failure
+    /// is one `error:` line and exit 1.
     func openServer(
         _ configuration: CorsairServer.Configuration,
         defaultHandler: HandlerKind,
         handler chosen: (any RequestHandler)? = nil
     ) throws -> CorsairServer {
         var configuration = configuration
-        let server: CorsairServer
         do {
             if let secretKeyFile = self.curveSecretKeyFile {
                 configuration.curve = try CurveServerSecurity.load(
@@ -178,13 +172,26 @@ extension ServeCommand {
                 )
             }
             let handler = chosen ?? (self.handler ?? defaultHandler).make()
-            server = try CorsairServer(configuration: configuration, handler: handler)
+            return try CorsairServer(configuration: configuration, handler: handler)
         } catch {
             throw CommandLineFailure.server(error)
         }
-        for endpoint in server.boundEndpoints {
-            CommandLineOutput.line("listening \(endpoint)")
+    }
+
+    /// Runs `group` until it stops, printing one `listening <endpoint>` line per endpoint once
+    /// `server` has bound them; a failure, such as a port in use, is one `error:` line and exit 1.
+    func run(_ group: ServiceGroup, announcing server: CorsairServer) async throws {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for endpoint in try await server.boundEndpoints {
+                    CommandLineOutput.line("listening \(endpoint)")
+                }
+                try await tasks.waitForAll()
+            }
+        } catch {
+            // Binding happens here, so a bad or taken endpoint is reported with its hint.
+            throw CommandLineFailure.server(error)
         }
-        return server
     }
 }

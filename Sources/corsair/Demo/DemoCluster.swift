@@ -26,7 +26,7 @@ struct DemoCluster: Sendable {
     /// The servers check ownership against the store, which first holds `config` as given; once
     /// every port is known both files get a map with the real endpoints under the next epoch, as an
     /// operator's edit would.
-    static func start(config: ClusterConfig, plan: DemoPlan, requestLog: Bool, logger: Logger) throws -> DemoCluster {
+    static func start(config: ClusterConfig, plan: DemoPlan, requestLog: Bool, logger: Logger) async throws -> DemoCluster {
         let directory = try DemoMapFile.makeDirectory()
         let serversFile = DemoMapFile(directory: directory, name: "servers")
         let clientsFile = DemoMapFile(directory: directory, name: "clients")
@@ -39,7 +39,7 @@ struct DemoCluster: Sendable {
             if plan.burstShards.contains(index) {
                 configuration.maxInFlight = plan.burstShardMaxInFlight
             }
-            shards.append(try DemoShard(id: info.id, configuration: configuration, map: store, requestLog: requestLog))
+            shards.append(try await DemoShard(id: info.id, configuration: configuration, map: store, requestLog: requestLog))
         }
         var bound = config
         bound.epoch += 1

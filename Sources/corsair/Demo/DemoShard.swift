@@ -30,7 +30,7 @@ final class DemoShard: Sendable {
 
     /// Binds the shard's server; serving starts with ``start()``.
     /// - Parameter map: The servers' map, which the request log audits every write against.
-    init(id: String, configuration: CorsairServer.Configuration, map: ShardMapStore, requestLog: Bool) throws {
+    init(id: String, configuration: CorsairServer.Configuration, map: ShardMapStore, requestLog: Bool) async throws {
         let store = KeyValueHandler()
         let log = RequestLog(store: store, isEnabled: requestLog, audit: WriteAudit(shardID: id, map: map))
         let faults = FaultInjectingHandler(log)
@@ -39,10 +39,11 @@ final class DemoShard: Sendable {
         self.log = log
         self.faults = faults
         let server = try CorsairServer(configuration: configuration, handler: faults)
+        let task = Self.serve(server)
         var configuration = configuration
         // Restarts bind the very port the first server got, so clients find them again.
-        configuration.endpoints = server.boundEndpoints
-        self.state = Mutex(State(running: Running(server: server, task: Self.serve(server)), configuration: configuration))
+        configuration.endpoints = try await Self.bound(server, task: task)
+        self.state = Mutex(State(running: Running(server: server, task: task), configuration: configuration))
     }
 
     /// The endpoint clients connect to.
@@ -76,8 +77,10 @@ final class DemoShard: Sendable {
         while true {
             do {
                 let server = try CorsairServer(configuration: configuration, handler: self.faults)
+                let task = Self.serve(server)
+                _ = try await Self.bound(server, task: task)
                 self.state.withLock { state in
-                    state.running = Running(server: server, task: Self.serve(server))
+                    state.running = Running(server: server, task: task)
                     state.restarts += 1
                 }
                 return
@@ -113,6 +116,17 @@ final class DemoShard: Sendable {
         Task {
             // Cancellation is how the demo kills a server; any other failure shows in the counts.
             try? await server.run()
+        }
+    }
+
+    /// The endpoints `server` bound once `task` runs it; a failure to bind is thrown, after the
+    /// task has ended.
+    private static func bound(_ server: CorsairServer, task: Task<Void, Never>) async throws(CorsairServerError) -> [String] {
+        do {
+            return try await server.boundEndpoints
+        } catch {
+            await task.value
+            throw error
         }
     }
 }

@@ -110,18 +110,24 @@ struct CorsairServerTests {
         }
     }
 
-    @Test("a thrown error reaches the client as a handler error with its text")
+    @Test("only an error marked for the client travels as text; any other is answered with a generic detail")
     func handlerError() async throws {
         struct Boom: Error, CustomStringConvertible {
-            var description: String { "boom" }
+            var description: String { "boom: password=hunter2" }
+        }
+        struct Closed: ClientVisibleError {
+            var clientMessage: String { "account 8 is closed" }
         }
         let handler = ClosureRequestHandler { request in
             if request.bytes == bytes("typed") { throw HandlerError("account 7 is closed") }
+            if request.bytes == bytes("marked") { throw Closed() }
             throw Boom()
         }
-        try await withServer(handler: handler) { server, endpoint in
+        let log = LogCapture()
+        try await withServer(serverConfiguration { $0.logger = log.logger }, handler: handler) { server, endpoint in
             let engine = try patientEngine()
-            for (body, message) in [("typed", "account 7 is closed"), ("other", "boom")] {
+            let cases = [("typed", "account 7 is closed"), ("marked", "account 8 is closed"), ("other", CorsairServer.handlerFailedDetail)]
+            for (body, message) in cases {
                 await #expect {
                     _ = try await engine.request(bytes(body), to: Endpoint(endpoint))
                 } throws: { error in
@@ -129,7 +135,14 @@ struct CorsairServerTests {
                     return error.code == .handlerError && error.message == message
                 }
             }
-            #expect(server.statistics.replies(.handlerError) == 2)
+            #expect(server.statistics.replies(.handlerError) == 3)
+            // The hidden error stays on the server, logged once with the request it failed.
+            let logged = log.records(startingWith: "handler failed")
+            #expect(logged.count == 1)
+            #expect(logged.first?.level == .error)
+            #expect(logged.first?.metadata["error"]?.contains("hunter2") == true)
+            #expect(logged.first.flatMap { $0.metadata["request-id"] }.flatMap { UInt64($0) } != nil)
+            #expect(logged.first?.metadata["client-id"] == "\(engine.clientID)")
             await engine.shutdown()
         }
     }
@@ -182,12 +195,13 @@ struct CorsairServerTests {
         let ipc = uniqueIPCEndpoint()
         let configuration = serverConfiguration { $0.endpoints = ["tcp://127.0.0.1:*", ipc] }
         try await withServer(configuration, handler: EchoHandler()) { server, _ in
-            #expect(server.boundEndpoints.count == 2)
-            #expect(server.boundEndpoints[0].hasPrefix("tcp://127.0.0.1:"))
-            #expect(!server.boundEndpoints[0].hasSuffix(":*"))
-            #expect(server.boundEndpoints[1] == ipc)
+            let endpoints = try await server.boundEndpoints
+            #expect(endpoints.count == 2)
+            #expect(endpoints[0].hasPrefix("tcp://127.0.0.1:"))
+            #expect(!endpoints[0].hasSuffix(":*"))
+            #expect(endpoints[1] == ipc)
             let engine = try patientEngine()
-            for endpoint in server.boundEndpoints {
+            for endpoint in endpoints {
                 let reply = try await engine.request(bytes(endpoint), to: Endpoint(endpoint))
                 #expect(reply.bytes == bytes(endpoint))
             }
@@ -195,18 +209,23 @@ struct CorsairServerTests {
         }
     }
 
-    @Test("a taken port fails when the server is made, as a typed error naming the endpoint")
+    @Test("a taken port fails when the server runs, as a typed error naming the endpoint; making one opens nothing")
     func addressInUse() async throws {
-        let first = try CorsairServer(configuration: serverConfiguration(), handler: EchoHandler())
-        let endpoint = first.boundEndpoints[0]
-        #expect {
-            _ = try CorsairServer(configuration: serverConfiguration { $0.endpoints = [endpoint] }, handler: EchoHandler())
-        } throws: { error in
-            guard let error = error as? CorsairServerError else { return false }
-            return error.code == .addressInUse && error.endpoint == endpoint && "\(error)".contains(endpoint)
+        try await withServer(handler: EchoHandler()) { _, endpoint in
+            let second = try CorsairServer(configuration: serverConfiguration { $0.endpoints = [endpoint] }, handler: EchoHandler())
+            let waiter = Task { try await second.boundEndpoints }
+            await #expect {
+                try await second.run()
+            } throws: { error in
+                guard let error = error as? CorsairServerError else { return false }
+                return error.code == .addressInUse && error.endpoint == endpoint && "\(error)".contains(endpoint)
+            }
+            // Whoever waits for the endpoints learns the same failure.
+            #expect(serverErrorCode(await waiter.result) == .addressInUse)
         }
-        #expect {
-            _ = try CorsairServer(configuration: serverConfiguration { $0.endpoints = ["nonsense://x"] }, handler: EchoHandler())
+        let nonsense = try CorsairServer(configuration: serverConfiguration { $0.endpoints = ["nonsense://x"] }, handler: EchoHandler())
+        await #expect {
+            try await nonsense.run()
         } throws: { error in
             (error as? CorsairServerError)?.code == .bindFailed
         }
@@ -215,6 +234,23 @@ struct CorsairServerTests {
         } throws: { error in
             (error as? CorsairServerError)?.code == .invalidConfiguration
         }
+    }
+
+    @Test("boundEndpoints waits for run() to bind; a cancelled wait throws notBound")
+    func boundEndpointsWaits() async throws {
+        let server = try CorsairServer(configuration: serverConfiguration(), handler: EchoHandler())
+        // Asked before run() starts: answered once it has bound.
+        let early = Task { try await server.boundEndpoints }
+        let cancelled = Task { try await server.boundEndpoints }
+        cancelled.cancel()
+        #expect(serverErrorCode(await cancelled.result) == .notBound)
+        try await withRunning(server) { endpoint in
+            let answered = try await early.value
+            #expect(answered == [endpoint])
+            #expect(endpoint.hasPrefix("tcp://127.0.0.1:") && !endpoint.hasSuffix(":*"))
+        }
+        // After run() returned, the endpoints are still known.
+        #expect(try await server.boundEndpoints.count == 1)
     }
 
     @Test("a server runs once")
@@ -237,19 +273,10 @@ struct CorsairServerTests {
             (error as? CorsairServerError)?.code == .alreadyStarted
         }
     }
+}
 
-    @Test("requests sent before run() wait for it")
-    func queuedBeforeRun() async throws {
-        let server = try CorsairServer(configuration: serverConfiguration(), handler: EchoHandler())
-        let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(5)))
-        let endpoint = server.boundEndpoints[0]
-        let reply = Task { try await engine.request(bytes("early"), to: Endpoint(endpoint)) }
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(server.statistics.handlerExecutions == 0)
-        try await withRunning(server) { _ in
-            let early = try await reply.value
-            #expect(early.bytes == bytes("early"))
-        }
-        await engine.shutdown()
-    }
+/// The code of the server error a task failed with; `nil` when it succeeded or failed otherwise.
+func serverErrorCode<T>(_ result: Result<T, any Error>) -> CorsairServerError.Code? {
+    guard case .failure(let error) = result else { return nil }
+    return (error as? CorsairServerError)?.code
 }

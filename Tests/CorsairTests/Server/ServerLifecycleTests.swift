@@ -16,12 +16,13 @@ struct ServerLifecycleTests {
             await gate.wait()
             return ServerReply(request.body)
         }
-        let server = try CorsairServer(configuration: serverConfiguration(), handler: handler)
-        let endpoint = server.boundEndpoints[0]
+        let log = LogCapture()
+        let server = try CorsairServer(configuration: serverConfiguration { $0.logger = log.logger }, handler: handler)
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
+        let endpoint = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
+            let endpoint = try await server.boundEndpoints[0]
             let replies = Task {
                 try await withThrowingTaskGroup(of: [UInt8].self) { requests in
                     for index in 0..<5 {
@@ -39,12 +40,19 @@ struct ServerLifecycleTests {
             #expect(answered == Set((0..<5).map { bytes("r\($0)") }))
             // group.run() returned without throwing: what `corsair serve` turns into exit status 0.
             try await tasks.waitForAll()
+            return endpoint
         }
         #expect(server.statistics.replies(.ok) == 5)
         #expect(server.statistics.inFlight == 0)
+        // Durations in logs read as written in a config file.
+        let draining = log.records(startingWith: "stopping: no new requests")
+        #expect(draining.first?.metadata["drain-timeout"] == "5s")
+        #expect(draining.first?.metadata["in-flight"] == "5")
         // The port was released on the way out.
         let again = try CorsairServer(configuration: serverConfiguration { $0.endpoints = [endpoint] }, handler: EchoHandler())
-        #expect(again.boundEndpoints == [endpoint])
+        try await withRunning(again) { bound in
+            #expect(bound == endpoint)
+        }
         await engine.shutdown()
     }
 
@@ -58,11 +66,11 @@ struct ServerLifecycleTests {
             return ServerReply(request.body)
         }
         let server = try CorsairServer(configuration: serverConfiguration(), handler: handler)
-        let endpoint = server.boundEndpoints[0]
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
+            let endpoint = try await server.boundEndpoints[0]
             async let first = engine.request(bytes("first"), to: Endpoint(endpoint))
             #expect(await waitUntil { runs.count == 1 })
             #expect(server.statistics.isServing)
@@ -81,7 +89,7 @@ struct ServerLifecycleTests {
         await engine.shutdown()
     }
 
-    @Test("handlers still running at the drain timeout are cancelled and the server stops")
+    @Test("handlers still running at the drain timeout are cancelled and awaited before run() returns")
     func drainTimeout() async throws {
         let cancelled = Tally()
         let started = Tally()
@@ -89,6 +97,11 @@ struct ServerLifecycleTests {
             started.increment()
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(5))
+            }
+            // Cleanup that outlasts the cancellation, as closing a database handle might: run()
+            // must not return before it ends.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { continuation.resume() }
             }
             cancelled.increment()
             throw CancellationError()
@@ -102,7 +115,8 @@ struct ServerLifecycleTests {
         let clock = ContinuousClock()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let stuck = Task { try await engine.request(bytes("stuck"), to: Endpoint(server.boundEndpoints[0])) }
+            let endpoint = try await server.boundEndpoints[0]
+            let stuck = Task { try await engine.request(bytes("stuck"), to: Endpoint(endpoint)) }
             #expect(await waitUntil { started.count == 1 })
             let shutdownStart = clock.now
             await group.triggerGracefulShutdown()
@@ -110,27 +124,35 @@ struct ServerLifecycleTests {
             let took = shutdownStart.duration(to: clock.now)
             #expect(took >= .milliseconds(150))
             #expect(took < .seconds(3))
-            #expect(await waitUntil { cancelled.count == 1 })
+            // Cancelled and awaited: its cleanup ended before the group's run() returned.
+            #expect(cancelled.count == 1)
             stuck.cancel()
             _ = await stuck.result
         }
         await engine.shutdown()
     }
 
-    @Test("cancelling run() stops the server at once")
+    @Test("cancelling run() stops the server at once: running handlers are cancelled and awaited")
     func cancellation() async throws {
-        let gate = Gate()
+        let cancelled = Tally()
+        let started = Tally()
         let server = try CorsairServer(configuration: serverConfiguration()) { request in
-            await gate.wait()
+            started.increment()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            cancelled.increment()
             return ServerReply(request.body)
         }
         let runner = Task { try await server.run() }
         let engine = try makeEngine(testPolicy(attempts: 1, timeout: .seconds(10)))
-        let pending = Task { try await engine.request(bytes("x"), to: Endpoint(server.boundEndpoints[0])) }
-        #expect(await waitUntil { server.statistics.inFlight == 1 })
+        let endpoint = try await server.boundEndpoints[0]
+        let pending = Task { try await engine.request(bytes("x"), to: Endpoint(endpoint)) }
+        #expect(await waitUntil { started.count == 1 })
         runner.cancel()
         try await runner.value
-        gate.open()
+        // The handler saw the cancellation and returned before run() did.
+        #expect(cancelled.count == 1)
         pending.cancel()
         _ = await pending.result
         await engine.shutdown()

@@ -1,5 +1,6 @@
 import Corsair
 import Foundation
+import ShardMap
 import Testing
 import ZeroMQ
 
@@ -57,6 +58,43 @@ struct ServerRobustnessTests {
             }
             #expect(server.statistics.malformedMessages == cases.count)
             #expect(server.statistics.replies(.badRequest) == cases.count)
+        }
+    }
+
+    @Test("a request over the byte bound (all frames together) is answered bad request before its handler, and the server keeps serving", arguments: [
+        // A small configured bound, and the default (64 MiB) against five frames each under the 16 MiB frame limit.
+        (bound: 64 << 10, frames: 8, frameSize: 16 << 10),
+        (bound: nil, frames: 5, frameSize: (16 << 20) - 64),
+    ] as [(bound: Int?, frames: Int, frameSize: Int)])
+    func requestTooLarge(_ sizes: (bound: Int?, frames: Int, frameSize: Int)) async throws {
+        let runs = Tally()
+        let handler = ClosureRequestHandler { request in
+            runs.increment()
+            return ServerReply(request.body)
+        }
+        let configuration = serverConfiguration { configuration in
+            // Set the way a map file's server.max_request_size sets it.
+            if let bound = sizes.bound { configuration.apply(ServerSettings(maxRequestSize: bound)) }
+        }
+        #expect(configuration.maxRequestBytes == sizes.bound ?? 64 << 20)
+        try await withServer(configuration, handler: handler) { server, endpoint in
+            var large = header(client: ClientID.random(), request: 31)
+            large.bodyFrameCount = UInt16(sizes.frames)
+            let body = Array(repeating: [UInt8](repeating: 0x61, count: sizes.frameSize), count: sizes.frames)
+            let received = try await self.exchange(endpoint, [[], try large.encode()] + body)
+            #expect(received.count == 2)
+            let answer = try #require(received.first.flatMap(self.badRequest))
+            #expect(answer.requestID == 31)
+            #expect(answer.detail.contains("bytes; at most"), "\(answer.detail)")
+            // Only the good request after it ran; the large one never reached the handler.
+            #expect(runs.count == 1)
+            #expect(server.statistics.malformedMessages == 1)
+            // Just under the bound passes.
+            let engine = try patientEngine()
+            let fits = [UInt8](repeating: 0x62, count: min(sizes.frameSize, (sizes.bound ?? 64 << 20) / 2))
+            let reply = try await engine.request([fits], to: Endpoint(endpoint))
+            #expect(reply.body == [fits])
+            await engine.shutdown()
         }
     }
 

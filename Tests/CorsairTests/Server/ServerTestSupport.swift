@@ -1,5 +1,6 @@
 import Corsair
 import Foundation
+import Logging
 import Synchronization
 import ZeroMQ
 
@@ -22,7 +23,7 @@ func withRunning<T>(
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
-            let result = try await body(server.boundEndpoints[0])
+            let result = try await body(try await server.boundEndpoints[0])
             group.cancelAll()
             try await group.waitForAll()
             return result
@@ -180,4 +181,41 @@ func spinUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) -> Boo
 /// starting at once on two cores, a first request once waited longer and was answered twice.)
 func patientEngine() throws -> ClientEngine {
     try makeEngine(testPolicy(attempts: 3, timeout: .seconds(30), deadline: .seconds(90)))
+}
+
+/// Keeps what a logger was told, for tests that check what the server reports and how.
+final class LogCapture: Sendable {
+    struct Record: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
+    private let records = Mutex<[Record]>([])
+
+    var logger: Logger {
+        Logger(label: "test.capture") { _ in Handler(capture: self) }
+    }
+
+    /// The records whose message starts with `prefix`.
+    func records(startingWith prefix: String) -> [Record] {
+        self.records.withLock { $0.filter { $0.message.hasPrefix(prefix) } }
+    }
+
+    private struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { self.metadata[key] }
+            set { self.metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
+            let record = Record(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" })
+            self.capture.records.withLock { $0.append(record) }
+        }
+    }
 }

@@ -29,8 +29,6 @@ do {
     var configuration = CorsairServer.Configuration(endpoints: [shard.endpoint], settings: map.config.server)
     configuration.ownership = ShardMapOwnership(store: store, shardID: shard.id)
     let server = try CorsairServer(configuration: configuration, handler: KeyValueStore())
-    // Unbuffered, so a script waiting for this line sees it at once.
-    FileHandle.standardOutput.write(Data("listening \(server.boundEndpoints.joined(separator: " "))\n".utf8))
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
             services: [
@@ -43,7 +41,14 @@ do {
             logger: logger
         )
     )
-    try await group.run()   // SIGTERM: stop reading, finish requests in flight, reply, return
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        // The server binds when the group runs it; a port in use ends the group with that error.
+        tasks.addTask { try await group.run() }   // SIGTERM: stop reading, finish requests in flight, reply, return
+        // Unbuffered, so a script waiting for this line sees it at once.
+        let endpoints = try await server.boundEndpoints
+        FileHandle.standardOutput.write(Data("listening \(endpoints.joined(separator: " "))\n".utf8))
+        try await tasks.waitForAll()
+    }
 } catch {
     exit(printing: "error: \(error)", status: 1)
 }

@@ -3,7 +3,8 @@ import DequeModule
 /// Remembers what each (client id, request id) got, so a retried request is answered without
 /// running its handler again.
 ///
-/// Owned by the server's I/O thread: no locks. Bounded three ways: by entries and by the bytes of
+/// Owned by the server's I/O thread: no locks. The time is always an argument, never read from a
+/// clock, so tests drive it through hours of TTL without sleeping. Bounded three ways: by entries and by the bytes of
 /// the replies kept (the oldest goes first; a reply that finishes counts as new), and by age (a
 /// finished entry lives for the TTL after it finished). One reply larger than the byte bound is
 /// kept alone until the next one comes. A request whose first run is still going is remembered
@@ -14,7 +15,7 @@ struct ReplayCache {
         let requestID: RequestID
     }
 
-    enum Lookup {
+    enum Lookup: Equatable {
         /// Never seen, or forgotten: run the handler.
         case miss
         /// Finished: send these content frames (reply header and body) again.
@@ -55,6 +56,8 @@ struct ReplayCache {
 
     var isEnabled: Bool { self.capacity > 0 }
     var count: Int { self.entries.count }
+    /// The bytes of the finished replies kept.
+    var storedBytes: Int { self.bytes }
 
     mutating func lookup(_ key: Key, now: ContinuousClock.Instant) -> Lookup {
         guard let entry = self.entries[key] else { return .miss }

@@ -16,16 +16,14 @@ import ZeroMQ
 /// found nothing: libzmq has then processed every pending command, so anything new signals the
 /// descriptor.
 final class ServerCore {
-    /// A handler run in progress: where its reply goes and the task to cancel if draining runs out.
+    /// A handler run in progress: where its reply goes.
     private struct Job {
         let envelope: [[UInt8]]
         let key: ReplayCache.Key?
-        /// The handler's task; `nil` while an inline handler runs on this thread.
-        let task: Task<Void, Never>?
     }
 
     /// How a handler's reply is framed.
-    private enum ReplyMode: Sendable {
+    enum ReplyMode: Sendable {
         case raw
         case corsair(requestID: RequestID, epoch: UInt64)
     }
@@ -45,10 +43,14 @@ final class ServerCore {
     /// The same handler when it answers inline, found once rather than cast per request.
     private let inlineHandler: (any InlineRequestHandler)?
     private let inbox: ServerInbox
+    /// Where handlers that do not answer inline run: tasks in the group ``CorsairServer/run()`` owns.
+    private let pool: HandlerPool
     private let statisticsBox: ServerStatisticsBox
     private let logger: Logger
     private let metrics: ServerMetrics
     private let clock = ContinuousClock()
+    /// ``CorsairServer/Configuration/maxRequestBytes``, or no bound.
+    private let maxRequestBytes: Int
 
     private var context: Context?
     private var router: Socket?
@@ -61,7 +63,8 @@ final class ServerCore {
 
     private var jobs: [UInt64: Job] = [:]
     private var nextJobID: UInt64 = 0
-    private var cache: ReplayCache
+    /// Deadline, replay, ownership and in-flight decisions, and the replay cache.
+    private var admission: ServerAdmission
     private var statistics = CorsairServer.Statistics()
     private var replyCounts = ServerStatisticsBox.ReplyCounts(repeating: 0)
     private var completions: [ServerInbox.Completion] = []
@@ -73,15 +76,15 @@ final class ServerCore {
 
     /// Requests waiting for the map refresh in flight, decided again when it ends.
     private var parked: [Parked] = []
-    private var refreshInFlight = false
-    private var lastRefreshEnded: ContinuousClock.Instant?
 
     init(
         configuration: CorsairServer.Configuration,
         handler: any RequestHandler,
         inbox: ServerInbox,
-        statistics: ServerStatisticsBox
+        statistics: ServerStatisticsBox,
+        pool: HandlerPool
     ) {
+        self.pool = pool
         self.configuration = configuration
         self.handler = handler
         self.inlineHandler = handler as? any InlineRequestHandler
@@ -89,10 +92,20 @@ final class ServerCore {
         self.statisticsBox = statistics
         self.logger = configuration.logger
         self.metrics = ServerMetrics(prefix: configuration.metricsPrefix)
-        self.cache = ReplayCache(
-            capacity: configuration.replayCacheEntries,
-            maxBytes: configuration.replayCacheMaxBytes,
-            ttl: configuration.replayCacheTTL
+        self.maxRequestBytes = configuration.maxRequestBytes ?? .max
+        self.admission = ServerAdmission(
+            limits: ServerAdmission.Limits(
+                minimumRemainingDeadline: configuration.minimumRemainingDeadline,
+                maxInFlight: configuration.maxInFlight,
+                overloadRetryAfter: configuration.overloadRetryAfter,
+                olderMapRetryAfter: configuration.olderMapRetryAfter
+            ),
+            ownership: configuration.ownership,
+            cache: ReplayCache(
+                capacity: configuration.replayCacheEntries,
+                maxBytes: configuration.replayCacheMaxBytes,
+                ttl: configuration.replayCacheTTL
+            )
         )
     }
 
@@ -147,6 +160,7 @@ final class ServerCore {
         self.zap = nil
         self.context = nil
         self.inbox.finish(.failure(error))
+        self.pool.finish(cancelRunning: false)
     }
 
     private static func zmq<T>(_ what: String, _ body: () throws(ZMQError) -> T) throws(CorsairServerError) -> T {
@@ -163,16 +177,21 @@ final class ServerCore {
     func run() {
         var outcome: Result<Void, CorsairServerError> = .success(())
         while true {
-            let (started, stopDeadline, refreshed) = self.inbox.take(into: &self.completions)
-            if let stopDeadline {
-                self.beginDraining(until: stopDeadline)
+            let (started, stop, refreshed) = self.inbox.take(into: &self.completions)
+            if let stop {
+                self.beginDraining(until: stop.deadline, drainTimeout: stop.drainTimeout)
             } else if started, !self.serving, self.drainDeadline == nil {
                 self.serving = true
                 self.statistics.isServing = true
                 self.pollerDirty = true
             }
-            for completion in self.completions {
-                self.finish(completion)
+            // Once the drain time is up (at once on cancellation, which also cancels the handlers
+            // in run()'s task group), what handlers hand back is not sent: their clients get no
+            // reply, as documented, rather than the CancellationError they ended with.
+            if self.drainDeadline.map({ self.clock.now >= $0 }) != true {
+                for completion in self.completions {
+                    self.finish(completion)
+                }
             }
             self.completions.removeAll(keepingCapacity: true)
             if refreshed {
@@ -181,7 +200,7 @@ final class ServerCore {
             // Not drained: the batch limit stopped reading, so more may be waiting without a signal.
             let drained = self.serving ? self.receiveBatch() : true
             let now = self.clock.now
-            self.cache.expire(now: now)
+            self.admission.expire(now: now)
             self.statisticsBox.publish(self.statistics, replies: self.replyCounts)
             if let deadline = self.drainDeadline, self.jobs.isEmpty || now >= deadline {
                 break
@@ -213,13 +232,13 @@ final class ServerCore {
         self.shutDown(outcome)
     }
 
-    private func beginDraining(until deadline: ContinuousClock.Instant) {
+    private func beginDraining(until deadline: ContinuousClock.Instant, drainTimeout: Duration) {
         if let current = self.drainDeadline, current <= deadline { return }
         if self.drainDeadline == nil {
-            let left = self.clock.now.duration(to: deadline)
+            // The timeout as configured (`drain-timeout=5s`), not the nanoseconds left of it.
             self.logger.info(
                 "stopping: no new requests; draining handlers in flight",
-                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationText.format(max(left, .zero)))"]
+                metadata: ["in-flight": "\(self.jobs.count)", "drain-timeout": "\(DurationText.format(drainTimeout))"]
             )
         }
         self.drainDeadline = deadline
@@ -249,9 +268,7 @@ final class ServerCore {
                 metadata: ["cancelled": "\(self.jobs.count)"]
             )
         }
-        for job in self.jobs.values {
-            job.task?.cancel()
-        }
+        let cancelRunning = !self.jobs.isEmpty
         self.jobs.removeAll()
         self.statistics.inFlight = 0
         self.metrics.inFlight.record(0)
@@ -266,6 +283,8 @@ final class ServerCore {
         self.context = nil
         self.logger.info("stopped")
         self.inbox.finish(outcome)
+        // run() cancels the handlers still running, awaits every one, then returns.
+        self.pool.finish(cancelRunning: cancelRunning)
     }
 
     // MARK: Receiving
@@ -276,17 +295,21 @@ final class ServerCore {
         for _ in 0..<Self.receiveBatch {
             var frames: [[UInt8]] = []
             var total = 0
+            var bytes = 0
             do {
                 try router.receive(into: self.frame, dontWait: true)
                 // Routing id, delimiter, header and body: room for a Corsair request at once.
                 frames.reserveCapacity(4)
                 frames.append(self.frame.bytes)
                 total = 1
+                bytes = self.frame.count
                 // The rest of a multipart message arrives with its first frame, so this never waits.
                 while self.frame.hasMore {
                     try router.receive(into: self.frame)
                     total += 1
-                    if frames.count < self.configuration.maxFramesPerMessage {
+                    bytes += self.frame.count
+                    // Past either bound, frames are read to the end and dropped: never kept.
+                    if frames.count < self.configuration.maxFramesPerMessage, bytes <= self.maxRequestBytes {
                         frames.append(self.frame.bytes)
                     }
                 }
@@ -297,7 +320,10 @@ final class ServerCore {
                 return true
             }
             if total > self.configuration.maxFramesPerMessage {
-                self.tooManyFrames(frames, total: total)
+                let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
+                self.refuse(frames, detail: detail)
+            } else if bytes > self.maxRequestBytes {
+                self.refuse(frames, detail: "request has \(bytes) bytes; at most \(self.maxRequestBytes) are accepted")
             } else {
                 self.classify(frames)
             }
@@ -316,8 +342,9 @@ final class ServerCore {
         }
     }
 
-    private func tooManyFrames(_ frames: [[UInt8]], total: Int) {
-        let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
+    /// Answers "bad request" to a request over a bound, from the frames kept (the envelope and
+    /// header come first, so they are there when the reply can be addressed).
+    private func refuse(_ frames: [[UInt8]], detail: String) {
         switch IncomingRequest.parse(frames: frames) {
         case .corsair(let envelope, let header, _):
             self.malformed(envelope: envelope, requestID: header.requestID, detail: detail)
@@ -346,114 +373,91 @@ final class ServerCore {
     // MARK: Admission
 
     private var currentEpoch: UInt64 {
-        self.configuration.ownership?.epoch ?? 0
+        self.admission.epoch
     }
 
-    /// Checks in order: expired, replay, ownership, in-flight bound; then runs the handler.
-    ///
-    /// Replay comes before ownership: a retry of a request this server already ran (or is running)
-    /// gets that run's reply even if the key has moved away since, so a reshard never makes a
-    /// request run twice, once here and once at the new owner.
+    /// Carries out what ``ServerAdmission`` decides for a Corsair request.
     private func admit(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]], afterRefresh: Bool = false) {
-        var epoch = self.currentEpoch
-        if let remaining = header.remainingDeadline, remaining <= self.configuration.minimumRemainingDeadline {
+        let now = self.clock.now
+        let key = ReplayCache.Key(clientID: header.clientID, requestID: header.requestID)
+        let request = ServerAdmission.Request(
+            key: key,
+            remainingDeadline: header.remainingDeadline,
+            routingKey: header.routingKey,
+            shardID: header.shardID,
+            epoch: header.epoch,
+            envelope: envelope
+        )
+        let requestID = header.requestID
+        switch self.admission.admit(request, inFlight: self.jobs.count, now: now, afterRefresh: afterRefresh) {
+        case .deadlineExpired(let epoch):
             self.sendStatus(
                 .deadlineExpired,
                 to: envelope,
-                requestID: header.requestID,
+                requestID: requestID,
                 epoch: epoch,
                 detail: "the request's deadline had passed when the server received it"
             )
-            return
-        }
-        let now = self.clock.now
-        let key = ReplayCache.Key(clientID: header.clientID, requestID: header.requestID)
-        switch self.cache.lookup(key, now: now) {
-        case .done(let content, let status):
+        case .replay(let content, let status):
             self.statistics.replays += 1
             self.metrics.replays.increment()
             self.send(content, to: envelope, status: status)
-            return
-        case .running:
+        case .joinedRunning:
             self.statistics.replays += 1
             self.metrics.replays.increment()
-            self.cache.addWaiter(key, envelope: envelope)
-            return
-        case .miss:
-            break
-        }
-        if let ownership = self.configuration.ownership, header.routingKey != nil || header.shardID != nil {
-            let query = OwnershipQuery(routingKey: header.routingKey, shardID: header.shardID, clientEpoch: header.epoch)
-            switch ownership.decide(query) {
-            case .owned(let mapEpoch):
-                epoch = mapEpoch
-            case .moved(let shardID, let endpoint, let mapEpoch):
-                let reply = ReplyHeader.moved(requestID: header.requestID, epoch: mapEpoch, shardID: shardID, endpoint: endpoint)
-                self.send([reply.encode()], to: envelope, status: .moved)
-                return
-            case .unknownShard(let mapEpoch):
-                self.sendStatus(.wrongShard, to: envelope, requestID: header.requestID, epoch: mapEpoch)
-                return
-            case .clientMapNewer(let mapEpoch):
-                self.clientMapNewer(envelope: envelope, header: header, body: body, epoch: mapEpoch, afterRefresh: afterRefresh)
-                return
-            }
-        }
-        guard self.jobs.count < self.configuration.maxInFlight else {
-            self.overloaded(envelope: envelope, mode: .corsair(requestID: header.requestID, epoch: epoch))
-            return
-        }
-        var request = ServerRequest(
-            body: body,
-            clientID: header.clientID,
-            requestID: header.requestID,
-            attempt: header.attempt,
-            shardID: header.shardID,
-            routingKey: header.routingKey,
-            epoch: header.epoch,
-            isRaw: false,
-            deadline: header.remainingDeadline.map { now.advanced(by: $0) }
-        )
-        request.ownership = self.configuration.ownership
-        self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: header.requestID, epoch: epoch))
-    }
-
-    /// A request from a newer epoch than the map's: waits for one shared refresh of the map and is
-    /// decided again; after a refresh, or when the last one ended too recently to start another, it
-    /// is answered "server map older" and the client retries after a backoff.
-    private func clientMapNewer(envelope: [[UInt8]], header: RequestHeader, body: [[UInt8]], epoch: UInt64, afterRefresh: Bool) {
-        let now = self.clock.now
-        let retryAfter = self.configuration.olderMapRetryAfter
-        let tooSoon = !self.refreshInFlight && self.lastRefreshEnded.map { $0.duration(to: now) < retryAfter } == true
-        guard let ownership = self.configuration.ownership, !afterRefresh, !tooSoon,
-              self.parked.count < self.configuration.maxInFlight
-        else {
+        case .moved(let shardID, let endpoint, let epoch):
+            let reply = ReplyHeader.moved(requestID: requestID, epoch: epoch, shardID: shardID, endpoint: endpoint)
+            self.send([reply.encode()], to: envelope, status: .moved)
+        case .wrongShard(let epoch):
+            self.sendStatus(.wrongShard, to: envelope, requestID: requestID, epoch: epoch)
+        case .serverMapOlder(let epoch, let retryAfter):
             self.sendStatus(
                 .serverMapOlder,
                 to: envelope,
-                requestID: header.requestID,
+                requestID: requestID,
                 epoch: epoch,
                 retryAfter: retryAfter,
                 detail: "the request's map has epoch \(header.epoch); this server's has \(epoch)"
             )
-            return
+        case .park(let startRefresh):
+            self.parked.append(Parked(envelope: envelope, header: header, body: body))
+            if startRefresh {
+                self.startRefresh(requestEpoch: header.epoch)
+            }
+        case .overloaded(let epoch, let retryAfter):
+            self.overloaded(envelope: envelope, mode: .corsair(requestID: requestID, epoch: epoch), retryAfter: retryAfter)
+        case .run(let epoch):
+            var request = ServerRequest(
+                body: body,
+                clientID: header.clientID,
+                requestID: requestID,
+                attempt: header.attempt,
+                shardID: header.shardID,
+                routingKey: header.routingKey,
+                epoch: header.epoch,
+                isRaw: false,
+                deadline: header.remainingDeadline.map { now.advanced(by: $0) }
+            )
+            request.ownership = self.configuration.ownership
+            self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: requestID, epoch: epoch))
         }
-        self.parked.append(Parked(envelope: envelope, header: header, body: body))
-        guard !self.refreshInFlight else { return }
-        self.refreshInFlight = true
+    }
+
+    /// Starts the one map refresh that parked requests wait for.
+    private func startRefresh(requestEpoch: UInt64) {
+        guard let ownership = self.configuration.ownership else { return }
         self.statistics.mapRefreshes += 1
         self.metrics.mapRefreshes.increment()
         self.logger.info(
             "a request carries a newer shard-map epoch; reloading the map",
-            metadata: ["request-epoch": "\(header.epoch)", "epoch": "\(epoch)"]
+            metadata: ["request-epoch": "\(requestEpoch)", "epoch": "\(self.currentEpoch)"]
         )
         ownership.refresh { [inbox = self.inbox] in inbox.mapRefreshed() }
     }
 
     /// The map refresh ended: decide the parked requests again, on the map in use now.
     private func refreshEnded() {
-        self.refreshInFlight = false
-        self.lastRefreshEnded = self.clock.now
+        self.admission.refreshEnded(now: self.clock.now)
         let waiting = self.parked
         self.parked.removeAll()
         for request in waiting {
@@ -473,21 +477,23 @@ final class ServerCore {
             self.send([Array(Self.rawRefusal.utf8)], to: envelope, status: .badRequest)
             return
         }
-        guard self.jobs.count < self.configuration.maxInFlight else {
-            self.overloaded(envelope: envelope, mode: .raw)
-            return
+        switch self.admission.admitToRun(inFlight: self.jobs.count, epoch: self.currentEpoch) {
+        case .run:
+            self.spawn(ServerRequest(body: body, isRaw: true), envelope: envelope, key: nil, mode: .raw)
+        case .overloaded(_, let retryAfter):
+            self.overloaded(envelope: envelope, mode: .raw, retryAfter: retryAfter)
+        default:
+            break
         }
-        self.spawn(ServerRequest(body: body, isRaw: true), envelope: envelope, key: nil, mode: .raw)
     }
 
     /// What a sharded server answers a raw request, as one frame.
     static let rawRefusal = "ERR raw requests are refused on a sharded server: a request without a Corsair header carries no key "
         + "the server can check against its shard map; send it through a Corsair client, or set server.allow_raw_requests"
 
-    private func overloaded(envelope: [[UInt8]], mode: ReplyMode) {
+    private func overloaded(envelope: [[UInt8]], mode: ReplyMode, retryAfter: Duration) {
         self.statistics.overloadReplies += 1
         self.metrics.overloadReplies.increment()
-        let retryAfter = self.configuration.overloadRetryAfter
         switch mode {
         case .corsair(let requestID, let epoch):
             self.sendStatus(.overloaded, to: envelope, requestID: requestID, epoch: epoch, retryAfter: retryAfter)
@@ -503,39 +509,36 @@ final class ServerCore {
     private func spawn(_ request: ServerRequest, envelope: [[UInt8]], key: ReplayCache.Key?, mode: ReplyMode) {
         self.nextJobID &+= 1
         let jobID = self.nextJobID
-        var task: Task<Void, Never>?
-        if self.inlineHandler == nil {
-            task = Task { [handler = self.handler, inbox = self.inbox] in
-                await ServerCore.execute(handler, request, mode: mode, jobID: jobID, inbox: inbox)
-            }
-        }
-        self.jobs[jobID] = Job(envelope: envelope, key: key, task: task)
+        self.jobs[jobID] = Job(envelope: envelope, key: key)
         if let key {
-            self.cache.started(key, jobID: jobID)
+            self.admission.started(key, jobID: jobID)
         }
         self.statistics.handlerExecutions += 1
         self.statistics.inFlight = self.jobs.count
         self.metrics.inFlight.record(self.jobs.count)
-        if let inline = self.inlineHandler {
-            // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
-            let start = self.clock.now
-            let answer = Self.frame(Result { try inline.handleInline(request) }, mode: mode)
-            self.finish(
-                ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
-            )
+        guard let inline = self.inlineHandler else {
+            self.pool.submit(HandlerPool.Job(jobID: jobID, request: request, mode: mode))
+            return
         }
+        // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
+        let start = self.clock.now
+        let answer = Self.frame(Result { try inline.handleInline(request) }, to: request, mode: mode, logger: self.logger)
+        self.finish(
+            ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
+        )
     }
 
     /// Runs the handler off the I/O thread and hands its framed answer to the inbox.
-    private static func execute(
+    static func execute(
         _ handler: any RequestHandler,
         _ request: ServerRequest,
         mode: ReplyMode,
         jobID: UInt64,
-        inbox: ServerInbox
+        inbox: ServerInbox,
+        logger: Logger
     ) async {
         let start = ContinuousClock.now
-        let answer = await Self.run(handler, request, mode: mode)
+        let answer = await Self.run(handler, request, mode: mode, logger: logger)
         inbox.complete(
             ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: .now))
         )
@@ -545,19 +548,23 @@ final class ServerCore {
     private static func run(
         _ handler: any RequestHandler,
         _ request: ServerRequest,
-        mode: ReplyMode
+        mode: ReplyMode,
+        logger: Logger
     ) async -> (content: [[UInt8]], status: ReplyStatus) {
         do {
-            return Self.frame(.success(try await handler.handle(request)), mode: mode)
+            return Self.frame(.success(try await handler.handle(request)), to: request, mode: mode, logger: logger)
         } catch {
-            return Self.frame(.failure(error), mode: mode)
+            return Self.frame(.failure(error), to: request, mode: mode, logger: logger)
         }
     }
 
-    /// Frames a handler's answer for the wire.
+    /// Frames a handler's answer to `request` for the wire. Only a ``ClientVisibleError`` travels
+    /// as text; any other error is logged here and the client gets the generic detail.
     private static func frame(
         _ result: Result<ServerReply, any Error>,
-        mode: ReplyMode
+        to request: ServerRequest,
+        mode: ReplyMode,
+        logger: Logger
     ) -> (content: [[UInt8]], status: ReplyStatus) {
         switch result {
         case .success(let reply):
@@ -576,14 +583,24 @@ final class ServerCore {
         case .failure(let error as OwnershipMovedError):
             // The handler found the key moved at the moment of its write: send the client on.
             guard case .corsair(let requestID, _) = mode else {
-                return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+                return (Self.errorContent(error.description, mode: mode), .handlerError)
             }
             let header = error.endpoint.isEmpty
                 ? ReplyHeader(status: .wrongShard, requestID: requestID, epoch: error.epoch)
                 : ReplyHeader.moved(requestID: requestID, epoch: error.epoch, shardID: error.shardID, endpoint: error.endpoint)
             return ([header.encode()], header.status)
+        case .failure(let error as any ClientVisibleError):
+            return (Self.errorContent(error.clientMessage, mode: mode), .handlerError)
         case .failure(let error):
-            return (Self.errorContent(String(describing: error), mode: mode), .handlerError)
+            logger.error(
+                "handler failed; the client is told only that",
+                metadata: [
+                    "request-id": "\(request.requestID.map { "\($0)" } ?? "raw")",
+                    "client-id": "\(request.clientID.map { "\($0)" } ?? "raw")",
+                    "error": "\(String(reflecting: error))",
+                ]
+            )
+            return (Self.errorContent(CorsairServer.handlerFailedDetail, mode: mode), .handlerError)
         }
     }
 
@@ -603,7 +620,7 @@ final class ServerCore {
         self.metrics.handlerDuration.record(duration: completion.duration)
         self.send(completion.content, to: job.envelope, status: completion.status)
         if let key = job.key {
-            let waiters = self.cache.finished(
+            let waiters = self.admission.finished(
                 key,
                 jobID: completion.jobID,
                 content: completion.content,

@@ -22,6 +22,8 @@ final class ServerInbox: Sendable {
         var refreshed = false
         /// When the loop must be done draining; the earliest of every stop asked for.
         var stopDeadline: ContinuousClock.Instant?
+        /// The drain timeout of that stop, as asked for: what the logs show.
+        var drainTimeout: Duration = .zero
         var finished = false
         var outcome: Result<Void, CorsairServerError> = .success(())
         var onFinished: [@Sendable (Result<Void, CorsairServerError>) -> Void] = []
@@ -59,6 +61,7 @@ final class ServerInbox: Sendable {
         self.contents.withLock { contents in
             if let current = contents.stopDeadline, current <= deadline { return }
             contents.stopDeadline = deadline
+            contents.drainTimeout = drainTimeout
         }
         self.wakeup.signal()
     }
@@ -98,11 +101,11 @@ final class ServerInbox: Sendable {
     /// Takes the finished handlers, the orders and the news of a finished map refresh. I/O thread only.
     func take(
         into completions: inout [Completion]
-    ) -> (started: Bool, stopDeadline: ContinuousClock.Instant?, refreshed: Bool) {
+    ) -> (started: Bool, stop: (deadline: ContinuousClock.Instant, drainTimeout: Duration)?, refreshed: Bool) {
         self.contents.withLock { contents in
             swap(&completions, &contents.completions)
             defer { contents.refreshed = false }
-            return (contents.started, contents.stopDeadline, contents.refreshed)
+            return (contents.started, contents.stopDeadline.map { ($0, contents.drainTimeout) }, contents.refreshed)
         }
     }
 
