@@ -63,9 +63,13 @@ struct PipelinedEngineTests {
             }
             return .reply(TestPeer.reply(to: request))
         }
-        let engine = try makeEngine(Self.policy(timeout: .milliseconds(1500)))
+        let timeout = Duration.seconds(3)
+        let engine = try makeEngine(Self.policy(timeout: timeout))
         let endpoint = Endpoint(peer.endpoint)
         let slowDone = Atomic<Bool>(false)
+        var lastReply = ContinuousClock.now
+        var longestSilence = Duration.zero
+        var fastRetried = 0
         let slow = Task {
             defer { slowDone.store(true, ordering: .releasing) }
             return try await engine.request(bytes("slow"), to: endpoint)
@@ -75,7 +79,9 @@ struct PipelinedEngineTests {
         let limit = ContinuousClock.now.advanced(by: .seconds(60))
         while !slowDone.load(ordering: .acquiring), ContinuousClock.now < limit {
             let reply = try await engine.request(bytes("fast-\(fast)"), to: endpoint)
-            #expect(reply.attempts == 1, "a fast request was retried")
+            fastRetried += reply.attempts > 1 ? 1 : 0
+            longestSilence = max(longestSilence, lastReply.duration(to: .now))
+            lastReply = .now
             fast += 1
         }
         let reply = try await slow.value
@@ -84,7 +90,12 @@ struct PipelinedEngineTests {
         let seen = slowAttempts.withLock { $0 }
         #expect(seen.map(\.attempt) == [1, 2])
         #expect(Set(seen.map(\.id)).count == 1, "the resend must keep the request id")
-        #expect(connections.withLock { $0.count } == 1, "the connection was rebuilt")
+        // A machine stalled for a whole attempt timeout leaves the connection truly silent, and
+        // rebuilding it is then right; otherwise the fast replies kept it.
+        if longestSilence < timeout - .milliseconds(500) {
+            #expect(fastRetried == 0, "\(fastRetried) fast requests were retried")
+            #expect(connections.withLock { $0.count } == 1, "the connection was rebuilt; longest silence \(longestSilence)")
+        }
         #expect(fast > 0)
         await engine.shutdown()
     }
