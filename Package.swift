@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "Corsair", targets: ["Corsair"]),
         .library(name: "ShardMap", targets: ["ShardMap"]),
+        .library(name: "UnitText", targets: ["UnitText"]),
         .library(name: "CorsairSimulation", targets: ["CorsairSimulation"]),
         .executable(name: "corsair", targets: ["corsair"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         // `swift package generate-documentation`: the DocC catalogs in Sources/*/Documentation.docc.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -36,10 +38,15 @@ let package = Package(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
         ),
+        // Durations and byte sizes as text (`2500ms`, `16MiB`): parsed from config files and command
+        // lines, written in logs and errors. Shared by ShardMap and Corsair, so neither imports the
+        // other for it.
+        .target(name: "UnitText"),
         // Config model, hashing, validation and reload (with the reload Service). No ZeroMQ.
         .target(
             name: "ShardMap",
             dependencies: [
+                "UnitText",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -52,12 +59,14 @@ let package = Package(
             dependencies: [
                 "ZeroMQ",
                 "ShardMap",
+                "UnitText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // Discrete-event simulation of many clients' retry policies against a shard map, in virtual time.
@@ -66,6 +75,7 @@ let package = Package(
             dependencies: [
                 "Corsair",
                 "ShardMap",
+                "UnitText",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -81,6 +91,7 @@ let package = Package(
                 "Corsair",
                 "CorsairSimulation",
                 "ShardMap",
+                "UnitText",
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +108,7 @@ let package = Package(
             name: "ShardMapTests",
             dependencies: [
                 "ShardMap",
+                "UnitText",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
@@ -107,6 +119,8 @@ let package = Package(
                 "ZeroMQ",
                 "ShardMap",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(

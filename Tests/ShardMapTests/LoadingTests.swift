@@ -1,3 +1,4 @@
+import UnitText
 import Foundation
 import ShardMap
 import Testing

@@ -1,4 +1,4 @@
-import ShardMap
+import UnitText
 
 /// Why a request through Corsair failed, with the context needed to report or react to it.
 ///

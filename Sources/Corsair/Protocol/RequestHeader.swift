@@ -1,7 +1,7 @@
 /// The first frame of every Corsair request: who sends it, which attempt it is and where it should go.
 ///
-/// The layout is fixed by protocol version 2 (50 bytes plus the shard id and the routing key); see
-/// docs/PROTOCOL.md.
+/// The layout is fixed by protocol version 2 (50 bytes plus the shard id, the routing key and, when
+/// present, the trace context); see docs/PROTOCOL.md.
 ///
 /// A keyed request carries its ``routingKey``: the server applies its own current map's routing to
 /// it, so ownership is decided from the key, never from the ``shardID`` label. A request without a
@@ -42,6 +42,11 @@ public struct RequestHeader: Hashable, Sendable {
     ///
     /// ``RequestMessage/encode(header:body:)`` sets this from the body it is given.
     public var bodyFrameCount: UInt16
+    /// The caller's trace propagation fields (W3C `traceparent` and `tracestate`), or `nil`.
+    ///
+    /// Sent only when it has fields (flag bit 1): a header without one is byte for byte what a
+    /// client without tracing sends. An empty context is sent as none and decodes as `nil`.
+    public var traceContext: TraceContext?
 
     /// A request header. The defaults describe a first attempt with no deadline, no shard map, no key
     /// and no body.
@@ -53,7 +58,8 @@ public struct RequestHeader: Hashable, Sendable {
         epoch: UInt64 = 0,
         shardID: String? = nil,
         routingKey: [UInt8]? = nil,
-        bodyFrameCount: UInt16 = 0
+        bodyFrameCount: UInt16 = 0,
+        traceContext: TraceContext? = nil
     ) {
         self.clientID = clientID
         self.requestID = requestID
@@ -63,6 +69,7 @@ public struct RequestHeader: Hashable, Sendable {
         self.shardID = shardID
         self.routingKey = routingKey
         self.bodyFrameCount = bodyFrameCount
+        self.traceContext = traceContext
     }
 
     /// The bytes of a header before its shard id and routing key.
@@ -140,7 +147,8 @@ public struct RequestHeader: Hashable, Sendable {
         out.appendBigEndian(self.attempt)
         out.appendBigEndian(self.remainingDeadlineMilliseconds)
         out.appendBigEndian(self.epoch)
-        out.append(key == nil ? 0 : WireFormat.keyedFlag)
+        let traceContext = self.traceContext.flatMap { $0.isEmpty ? nil : $0 }
+        out.append((key == nil ? 0 : WireFormat.keyedFlag) | (traceContext == nil ? 0 : WireFormat.traceContextFlag))
         out.append(UInt8(truncatingIfNeeded: shardLength))
         out.appendBigEndian(UInt16(truncatingIfNeeded: keyLength))
         if let shardID = self.shardID, shardLength > 0 {
@@ -149,6 +157,7 @@ public struct RequestHeader: Hashable, Sendable {
         if let key, keyLength > 0 {
             out.append(contentsOf: key)
         }
+        traceContext?.encode(into: &out)
     }
 
     /// Reads a request header frame.
@@ -188,14 +197,15 @@ public struct RequestHeader: Hashable, Sendable {
             )
         }
         let flags = bytes[46]
-        guard flags & ~WireFormat.keyedFlag == 0 else {
+        guard flags & ~WireFormat.knownRequestFlags == 0 else {
             throw ProtocolError(
                 code: .malformedHeader,
-                message: "request header has unknown flags \(flags); only bit 0 (keyed) is defined",
+                message: "request header has unknown flags \(flags); only bits 0 (keyed) and 1 (trace context) are defined",
                 requestID: requestID
             )
         }
         let keyed = flags & WireFormat.keyedFlag != 0
+        let traced = flags & WireFormat.traceContextFlag != 0
         let shardLength = Int(bytes[47])
         let keyLength = Int(bytes.readBigEndian(at: 48, as: UInt16.self))
         guard keyed || keyLength == 0 else {
@@ -206,13 +216,24 @@ public struct RequestHeader: Hashable, Sendable {
             )
         }
         let keyStart = WireFormat.requestFixedSize + shardLength
-        let expected = keyStart + keyLength
+        let keyEnd = keyStart + keyLength
+        var expected = keyEnd + (traced ? 2 : 0)
         guard bytes.count >= expected else {
             throw ProtocolError(
                 code: .truncatedHeader,
                 message: "request header has \(bytes.count) bytes; its shard id and key lengths say \(expected)",
                 requestID: requestID
             )
+        }
+        if traced {
+            expected += Int(bytes.readBigEndian(at: keyEnd, as: UInt16.self))
+            guard bytes.count >= expected else {
+                throw ProtocolError(
+                    code: .truncatedHeader,
+                    message: "request header has \(bytes.count) bytes; its lengths with the trace context say \(expected)",
+                    requestID: requestID
+                )
+            }
         }
         guard bytes.count == expected else {
             throw ProtocolError(
@@ -229,7 +250,10 @@ public struct RequestHeader: Hashable, Sendable {
             }
             shardID = string
         }
-        let routingKey: [UInt8]? = keyed ? Array(UnsafeRawBufferPointer(rebasing: bytes[keyStart..<expected])) : nil
+        let routingKey: [UInt8]? = keyed ? Array(UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd])) : nil
+        let traceContext: TraceContext? = traced
+            ? try TraceContext.decode(UnsafeRawBufferPointer(rebasing: bytes[(keyEnd + 2)..<expected]), requestID: bytes.readBigEndian(at: 24, as: UInt64.self))
+            : nil
         let deadline = bytes.readBigEndian(at: 34, as: UInt32.self)
         return RequestHeader(
             clientID: ClientID(
@@ -242,7 +266,8 @@ public struct RequestHeader: Hashable, Sendable {
             epoch: bytes.readBigEndian(at: 38, as: UInt64.self),
             shardID: shardID,
             routingKey: routingKey,
-            bodyFrameCount: bytes.readBigEndian(at: 6, as: UInt16.self)
+            bodyFrameCount: bytes.readBigEndian(at: 6, as: UInt16.self),
+            traceContext: traceContext
         )
     }
 }

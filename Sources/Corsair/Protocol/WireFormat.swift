@@ -17,6 +17,10 @@ enum WireFormat {
     static let requestFixedSize = 50
     /// Bit 0 of a request header's flags byte: the request carries a routing key.
     static let keyedFlag: UInt8 = 0x01
+    /// Bit 1 of a request header's flags byte: a trace context follows the routing key.
+    static let traceContextFlag: UInt8 = 0x02
+    /// The flag bits this build knows; any other set bit makes a request header malformed.
+    static let knownRequestFlags: UInt8 = keyedFlag | traceContextFlag
     /// A reply header without its detail.
     static let replyFixedSize = 32
 
@@ -24,6 +28,8 @@ enum WireFormat {
     static let maxDetailLength = Int(UInt16.max)
     static let maxRoutingKeyLength = Int(UInt16.max)
     static let maxBodyFrameCount = Int(UInt16.max)
+    static let maxTraceContextLength = Int(UInt16.max)
+    static let maxTraceFieldNameLength = Int(UInt8.max)
 
     /// Whether `bytes` has at least the magic, version and type, and starts with the magic.
     @inline(__always)

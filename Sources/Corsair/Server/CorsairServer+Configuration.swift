@@ -1,4 +1,5 @@
 import Logging
+import Tracing
 import ZeroMQ
 
 extension CorsairServer {
@@ -94,6 +95,12 @@ extension CorsairServer {
         /// returns rather than before, since the context lives on.
         public var context: Context?
 
+        /// The tracer of the handlers' server spans (`corsair.handler`), children of the trace
+        /// context each request carried. Default: `nil`, the process's `InstrumentationSystem.tracer`,
+        /// looked up per request; with the no-op tracer (nothing bootstrapped) handlers run without a
+        /// span.
+        public var tracer: (any Tracer)?
+
         /// A configuration with every default.
         public init(
             endpoints: [String],
@@ -113,7 +120,8 @@ extension CorsairServer {
             olderMapRetryAfter: Duration = .milliseconds(100),
             metricsPrefix: String = "corsair_server",
             logger: Logger = Logger(label: "corsair.server"),
-            context: Context? = nil
+            context: Context? = nil,
+            tracer: (any Tracer)? = nil
         ) {
             self.endpoints = endpoints
             self.maxInFlight = maxInFlight
@@ -133,6 +141,7 @@ extension CorsairServer {
             self.metricsPrefix = metricsPrefix
             self.logger = logger
             self.context = context
+            self.tracer = tracer
         }
 
         /// Checks every value is in range.

@@ -1,7 +1,7 @@
+import UnitText
 import Foundation
 import Logging
 import ServiceLifecycle
-import ShardMap
 import ZeroMQ
 
 /// A Corsair server: many clients fan in to one ROUTER socket, and each request goes to a handler.

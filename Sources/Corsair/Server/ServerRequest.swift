@@ -1,3 +1,5 @@
+import Tracing
+
 /// One request as a ``RequestHandler`` sees it: the body frames and what the header said about them.
 ///
 /// Raw requests (from plain REQ clients that send no Corsair header) have ``isRaw`` set and no
@@ -25,6 +27,11 @@ public struct ServerRequest: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// The server's ownership, for ``checkOwnership()``; `nil` on a server without one.
     var ownership: (any ShardOwnership)?
+    /// The trace propagation fields the request carried (see ``TraceContext``), or `nil`. The server
+    /// has already made them the parent of the handler's span and `ServiceContext.current`.
+    public var traceContext: TraceContext?
+    /// The server's configured tracer for the handler's span; `nil` for the process's.
+    var tracer: (any Tracer)?
 
     /// A request; the server makes these, tests may too.
     public init(

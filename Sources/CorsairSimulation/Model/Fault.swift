@@ -1,3 +1,4 @@
+import UnitText
 import ShardMap
 
 /// Something wrong with one shard for a window of virtual time.

@@ -1,4 +1,5 @@
 import Foundation
+import UnitText
 
 extension ClusterConfig {
     /// The largest config file the loader reads, 4 MiB; a bigger one is refused as ``ShardMapError/Code/fileTooLarge``.

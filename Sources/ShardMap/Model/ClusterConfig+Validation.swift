@@ -1,3 +1,5 @@
+import UnitText
+
 extension ClusterConfig {
     /// The most shards a map may list.
     public static let maximumShardCount = 65535

@@ -1,3 +1,4 @@
+import UnitText
 import Yams
 
 /// Turns config text into a ``ClusterConfig``, walking Yams' node tree by hand so that unknown

@@ -1,3 +1,5 @@
+import UnitText
+
 /// Checks the endpoint text a shard lists, so that a typo fails when the file loads rather than
 /// when a client first connects.
 enum EndpointText {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corsair
+import UnitText
 import Foundation
 import Logging
 import ShardMap

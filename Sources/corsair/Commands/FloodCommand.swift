@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShardMap
+import UnitText
 
 /// `corsair flood`: sends a server random malformed messages and prints what was sent, as JSON.
 /// Used by the reliability tests and Scripts/flood.sh to show that bad input never takes a server down.

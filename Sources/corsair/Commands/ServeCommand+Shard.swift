@@ -3,6 +3,7 @@ import Corsair
 import Logging
 import ServiceLifecycle
 import ShardMap
+import UnitText
 import UnixSignals
 
 extension ServeCommand {

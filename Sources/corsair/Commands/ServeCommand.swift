@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ShardMap
+import UnitText
 import UnixSignals
 
 /// `corsair serve`: a Corsair server with a built-in handler, until SIGTERM or SIGINT.

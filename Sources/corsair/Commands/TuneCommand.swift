@@ -1,6 +1,7 @@
 import ArgumentParser
 import Corsair
 import CorsairSimulation
+import UnitText
 import Foundation
 import Logging
 import ShardMap

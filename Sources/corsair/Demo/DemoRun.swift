@@ -1,4 +1,5 @@
 import Corsair
+import UnitText
 import Foundation
 import Logging
 import ShardMap

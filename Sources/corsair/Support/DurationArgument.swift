@@ -1,4 +1,5 @@
 import ArgumentParser
+import UnitText
 import ShardMap
 
 /// A `Duration` on the command line: `300ms`, `2.5s`, `2s`, `1m`.

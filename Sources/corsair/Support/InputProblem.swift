@@ -1,4 +1,5 @@
 import ArgumentParser
+import UnitText
 import ShardMap
 
 /// Input that `corsair tune` or `corsair simulate` cannot use: the argument and why, printed as one

@@ -29,6 +29,25 @@ struct ProtocolFuzzTests {
         )
     }
 
+    /// Trace contexts of up to three fields, or none.
+    static let traceContexts = zip(
+        Gen<Character>.letterOrNumber.string(of: 1...12),
+        Gen<Character>.latin1.string(of: 0...60)
+    ).array(of: 0...3).map { fields -> TraceContext? in
+        var context = TraceContext()
+        for (name, value) in fields {
+            context[name] = value
+        }
+        return context.isEmpty ? nil : context
+    }
+
+    /// Request headers, some with a trace context.
+    static let tracedRequestHeaders = zip(Self.requestHeaders, Self.traceContexts).map { header, context in
+        var header = header
+        header.traceContext = context
+        return header
+    }
+
     static let replyHeaders = zip(
         Gen<ReplyStatus>.case,
         Gen<UInt64>.value(),
@@ -101,7 +120,7 @@ struct ProtocolFuzzTests {
 
     @Test("request headers round trip")
     func requestRoundTrip() async {
-        await propertyCheck(count: 300, input: Self.requestHeaders) { header in
+        await propertyCheck(count: 300, input: Self.tracedRequestHeaders) { header in
             let frame = try header.encode()
             #expect(try RequestHeader.decode(frame) == header)
         }
@@ -123,7 +142,7 @@ struct ProtocolFuzzTests {
 
     @Test("mutated request headers never trap the decoders")
     func mutatedRequests() async {
-        await propertyCheck(count: 500, input: Self.requestHeaders, Self.mutations) { header, mutations in
+        await propertyCheck(count: 500, input: Self.tracedRequestHeaders, Self.mutations) { header, mutations in
             Self.checkDecoders(Self.mutate(try header.encode(), with: mutations))
         }
     }

@@ -154,3 +154,60 @@ struct RequestHeaderTests {
         #expect(ClientID.random() != ClientID.random())
     }
 }
+
+@Suite("Request header: trace context")
+struct RequestHeaderTraceContextTests {
+    static let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    @Test("golden layout: flag bit 1, then after the key a 2-byte length and name/value fields")
+    func goldenLayout() throws {
+        var header = sampleRequestHeader()
+        header.routingKey = Array("k".utf8)
+        let untraced = try header.encode()
+        var context = TraceContext()
+        context["traceparent"] = Self.traceparent
+        context["tracestate"] = "congo=t61rcWkgMzE"
+        header.traceContext = context
+        var expected = untraced
+        expected[46] = 0x03  // keyed and traced
+        let fields: [UInt8] = [11] + Array("traceparent".utf8) + [0x00, 55] + Array(Self.traceparent.utf8)
+            + [10] + Array("tracestate".utf8) + [0x00, 17] + Array("congo=t61rcWkgMzE".utf8)
+        expected += [UInt8(fields.count >> 8), UInt8(truncatingIfNeeded: fields.count)] + fields
+        #expect(try header.encode() == expected)
+        let decoded = try RequestHeader.decode(expected)
+        #expect(decoded == header)
+        #expect(decoded.traceContext?["traceparent"] == Self.traceparent)
+        #expect(decoded.traceContext?["tracestate"] == "congo=t61rcWkgMzE")
+    }
+
+    @Test("no trace context, or an empty one, encodes byte for byte as before")
+    func absentIsUnchanged() throws {
+        let plain = try sampleRequestHeader().encode()
+        var header = sampleRequestHeader()
+        header.traceContext = TraceContext()
+        #expect(try header.encode() == plain)
+        #expect(plain[46] == 0)
+        #expect(try RequestHeader.decode(plain).traceContext == nil)
+    }
+
+    @Test("fields that would not fit are dropped, never a failed request")
+    func limits() throws {
+        var context = TraceContext()
+        context[""] = "x"
+        context[String(repeating: "n", count: 256)] = "x"
+        #expect(context.isEmpty)
+        context["big"] = String(repeating: "v", count: 65_535 - 6)
+        #expect(context["big"] != nil)
+        context["more"] = "v"
+        #expect(context["more"] == nil)
+        // Replacing a value keeps the field's place; removing it frees its bytes.
+        context["big"] = nil
+        context["a"] = "1"
+        context["b"] = "2"
+        context["a"] = "3"
+        #expect(context.fields.map(\.name) == ["a", "b"])
+        var header = sampleRequestHeader()
+        header.traceContext = context
+        #expect(try RequestHeader.decode(try header.encode()).traceContext == context)
+    }
+}

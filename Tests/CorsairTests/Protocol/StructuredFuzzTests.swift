@@ -11,15 +11,17 @@ struct StructuredFuzzTests {
     enum Corruption: CaseIterable, Sendable {
         case magic, version, messageType, truncatedFixedPart, shardLengthTooLong, keyLengthTooLong, trailingBytes
         case shardNotUTF8, unknownFlags, keyLengthWithoutFlag, empty
+        case traceLengthTooLong, traceFieldOverrun, traceEmptyName, traceNotUTF8, traceRepeatedName, traceEmpty
 
         var expected: ProtocolError.Code {
             switch self {
             case .magic: return .badMagic
             case .version: return .unsupportedVersion
             case .messageType: return .wrongMessageType
-            case .truncatedFixedPart, .shardLengthTooLong, .keyLengthTooLong: return .truncatedHeader
+            case .truncatedFixedPart, .shardLengthTooLong, .keyLengthTooLong, .traceLengthTooLong: return .truncatedHeader
             case .trailingBytes, .unknownFlags, .keyLengthWithoutFlag: return .malformedHeader
-            case .shardNotUTF8: return .invalidText
+            case .traceFieldOverrun, .traceEmptyName, .traceRepeatedName, .traceEmpty: return .malformedHeader
+            case .shardNotUTF8, .traceNotUTF8: return .invalidText
             case .empty: return .emptyMessage
             }
         }
@@ -56,14 +58,48 @@ struct StructuredFuzzTests {
                 let junk: [UInt8] = noise % 2 == 0 ? [0x80] : [0xE2, 0x82]
                 frame = Array(frame.prefix(46)) + [0, UInt8(junk.count), 0, 0] + junk
             case .unknownFlags:
-                frame[46] |= byte & 0xFE == 0 ? 0x80 : byte & 0xFE
+                // Bits 0 (keyed) and 1 (trace context) are defined.
+                frame[46] |= byte & 0xFC == 0 ? 0x80 : byte & 0xFC
             case .keyLengthWithoutFlag:
                 // Unkeyed, yet a key length: a frame long enough for it, so only the flag is wrong.
                 frame = Array(frame.prefix(46)) + [0, 0, 0, 1 + byte % 8] + Array(repeating: 0x61, count: Int(1 + byte % 8))
             case .empty:
                 frame = []
+            case .traceLengthTooLong:
+                // A trace context of one good field, announced as longer than what follows.
+                let field = Self.traceField("traceparent", value: Array(repeating: 0x30, count: Int(noise % 60)))
+                frame = Self.traced(frame, length: field.count + 1 + Int(noise % 500), fields: field)
+            case .traceFieldOverrun:
+                // A field whose value length runs past the trace context's stated end.
+                var field = Self.traceField("tracestate", value: [0x61, 0x62])
+                field[field.count - 3] = 3 + byte % 100
+                frame = Self.traced(frame, length: field.count, fields: field)
+            case .traceEmptyName:
+                let field = Self.traceField("", value: [0x61])
+                frame = Self.traced(frame, length: field.count, fields: field)
+            case .traceNotUTF8:
+                let field = Self.traceField("traceparent", value: noise % 2 == 0 ? [0x80] : [0xE2, 0x82])
+                frame = Self.traced(frame, length: field.count, fields: field)
+            case .traceRepeatedName:
+                let field = Self.traceField("traceparent", value: [0x30 + byte % 10])
+                let repeated = field + Self.traceField("traceparent", value: [0x31])
+                frame = Self.traced(frame, length: repeated.count, fields: repeated)
+            case .traceEmpty:
+                frame = Self.traced(frame, length: 0, fields: [])
             }
             return frame
+        }
+
+        /// One trace context field as the wire has it: name length, name, value length, value.
+        static func traceField(_ name: String, value: [UInt8]) -> [UInt8] {
+            [UInt8(name.utf8.count)] + Array(name.utf8) + [UInt8(value.count >> 8), UInt8(truncatingIfNeeded: value.count)] + value
+        }
+
+        /// `frame` (which has no trace context) with the trace context flag, `length` and `fields`.
+        static func traced(_ frame: [UInt8], length: Int, fields: [UInt8]) -> [UInt8] {
+            var frame = frame
+            frame[46] |= 0x02
+            return frame + [UInt8(length >> 8), UInt8(truncatingIfNeeded: length)] + fields
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import Tracing
 import ZeroMQ
 
 extension ClientEngine {
@@ -57,6 +58,13 @@ extension ClientEngine {
         /// request. A shared context keeps its own socket limit; ``maxOpenSockets`` does not apply.
         public var context: Context?
 
+        /// The tracer of the requests' client spans (`corsair.request`), whose trace context each
+        /// request carries to its server. Default: `nil`, the process's `InstrumentationSystem.tracer`,
+        /// looked up per request (so a bootstrap after the engine was made, or a `withTracer` scope,
+        /// applies). With the no-op tracer, which is what a process that bootstrapped none has, no span
+        /// is made and the request header carries no trace context.
+        public var tracer: (any Tracer)?
+
         /// A configuration with every default.
         public init(
             retry: RetryPolicy = .default,
@@ -69,6 +77,7 @@ extension ClientEngine {
             logger: Logger = Logger(label: "corsair.client"),
             onEvent: (@Sendable (RequestEvent) -> Void)? = nil,
             context: Context? = nil,
+            tracer: (any Tracer)? = nil,
             pipelineHighWaterMark: Int = 1000
         ) {
             self.retry = retry
@@ -81,6 +90,7 @@ extension ClientEngine {
             self.logger = logger
             self.onEvent = onEvent
             self.context = context
+            self.tracer = tracer
             self.pipelineHighWaterMark = pipelineHighWaterMark
         }
     }

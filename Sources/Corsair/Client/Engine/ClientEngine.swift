@@ -78,7 +78,8 @@ public final class ClientEngine: Sendable {
     /// Sends a request and waits for its reply, retrying as the policy allows.
     ///
     /// Cancelling the calling task stops the retries, resets the request's socket and throws
-    /// ``CorsairError/Code/cancelled``.
+    /// ``CorsairError/Code/cancelled``. With a tracer (``Configuration/tracer``), the request runs in a
+    /// client span, child of `ServiceContext.current`, whose trace context goes to the server.
     /// - Parameters:
     ///   - body: The request's body frames.
     ///   - endpoint: The server to send it to.
@@ -90,6 +91,18 @@ public final class ClientEngine: Sendable {
         _ body: [[UInt8]],
         to endpoint: Endpoint,
         options: RequestOptions = RequestOptions()
+    ) async throws(CorsairError) -> Reply {
+        try await RequestSpan.traced(tracer: self.configuration.tracer, endpoint: endpoint.address, options: options) {
+            options throws(CorsairError) in try await self.send(body, to: endpoint, options: options)
+        }
+    }
+
+    /// Sends a request without a span of its own: the one ``ShardedClient`` made for it already
+    /// covers every send, redirects included.
+    func send(
+        _ body: [[UInt8]],
+        to endpoint: Endpoint,
+        options: RequestOptions
     ) async throws(CorsairError) -> Reply {
         let requestID = self.nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         let flag = CancellationFlag()
@@ -128,6 +141,12 @@ public final class ClientEngine: Sendable {
         guard !self.inbox.isOnIOThread else {
             throw .invalidConfiguration(message: "requestBlocking called on the engine's own I/O thread; use await request")
         }
+        return try RequestSpan.tracedBlocking(tracer: self.configuration.tracer, endpoint: endpoint.address, options: options) {
+            options throws(CorsairError) in try self.sendBlocking(body, to: endpoint, options: options)
+        }
+    }
+
+    private func sendBlocking(_ body: [[UInt8]], to endpoint: Endpoint, options: RequestOptions) throws(CorsairError) -> Reply {
         let requestID = self.nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         let done = DispatchSemaphore(value: 0)
         let box = Mutex<Result<Reply, CorsairError>?>(nil)

@@ -443,7 +443,8 @@ final class EngineCore {
             remainingDeadline: now.duration(to: call.decisions.overallDeadline ?? call.decisions.attemptDeadline ?? now),
             epoch: call.options.epoch,
             shardID: call.options.shardID,
-            bodyFrameCount: UInt16(clamping: call.body.count)
+            bodyFrameCount: UInt16(clamping: call.body.count),
+            traceContext: call.options.traceContext
         )
         let frame = try RequestMessage.headerFrame(header, key: call.options.routingKey?.utf8)
         try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)

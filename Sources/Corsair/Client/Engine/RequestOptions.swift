@@ -14,6 +14,9 @@ public struct RequestOptions: Sendable {
     public var epoch: UInt64
     /// Called on the engine's I/O thread with each event of this request. Must not block.
     public var onEvent: (@Sendable (RequestEvent) -> Void)?
+    /// The trace propagation fields the header carries, set by the request entry points from the
+    /// request's span when a tracer is in use; `nil` (nothing sent) otherwise.
+    var traceContext: TraceContext?
 
     /// Options; every default defers to the engine.
     public init(

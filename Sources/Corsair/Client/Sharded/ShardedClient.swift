@@ -151,7 +151,24 @@ public final class ShardedClient: Sendable {
         guard let shard = target.resolve(in: map) else {
             throw CorsairError.invalidEndpoint("\(target)", message: "no such shard in map epoch \(map.epoch)")
         }
-        var destination = Destination(endpoint: Self.endpoint(of: shard), shardID: shard.id, epoch: map.epoch)
+        let first = Destination(endpoint: Self.endpoint(of: shard), shardID: shard.id, epoch: map.epoch)
+        // The span's shard attribute; every send sets its own shard id anyway.
+        var labelled = options
+        labelled.shardID = first.shardID
+        return try await RequestSpan.traced(tracer: self.engine.configuration.tracer, endpoint: first.endpoint.address, options: labelled) {
+            options throws(CorsairError) in try await self.send(body, to: target, from: first, in: map, options: options)
+        }
+    }
+
+    /// Sends to `destination`, following moved answers: every send of one request, in its one span.
+    private func send(
+        _ body: [[UInt8]],
+        to target: Target,
+        from destination: Destination,
+        in map: ShardMap,
+        options: RequestOptions
+    ) async throws(CorsairError) -> Reply {
+        var destination = destination
         let policy: RetryPolicy
         if let given = options.retry {
             policy = given
@@ -167,7 +184,7 @@ public final class ShardedClient: Sendable {
             sendOptions.epoch = destination.epoch
             sendOptions.retry = try Self.remaining(policy, since: start, endpoint: destination.endpoint.address)
             do {
-                let reply = try await self.engine.request(body, to: destination.endpoint, options: sendOptions)
+                let reply = try await self.engine.send(body, to: destination.endpoint, options: sendOptions)
                 self.notice(serverEpoch: reply.serverEpoch, requestEpoch: destination.epoch)
                 return reply
             } catch {

@@ -1,4 +1,4 @@
-import ShardMap
+import UnitText
 import CoreMetrics
 import Logging
 import Metrics
@@ -439,6 +439,7 @@ final class ServerCore {
                 deadline: header.remainingDeadline.map { now.advanced(by: $0) }
             )
             request.ownership = self.configuration.ownership
+            request.traceContext = header.traceContext
             self.spawn(request, envelope: envelope, key: key, mode: .corsair(requestID: requestID, epoch: epoch))
         }
     }
@@ -507,6 +508,9 @@ final class ServerCore {
     // MARK: Handlers
 
     private func spawn(_ request: ServerRequest, envelope: [[UInt8]], key: ReplayCache.Key?, mode: ReplyMode) {
+        var traced = request
+        traced.tracer = self.configuration.tracer
+        let request = traced
         self.nextJobID &+= 1
         let jobID = self.nextJobID
         self.jobs[jobID] = Job(envelope: envelope, key: key)
@@ -522,7 +526,7 @@ final class ServerCore {
         }
         // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
         let start = self.clock.now
-        let answer = Self.frame(Result { try inline.handleInline(request) }, to: request, mode: mode, logger: self.logger)
+        let answer = Self.frame(Result { try HandlerSpan.runInline(tracer: request.tracer, request) { try inline.handleInline(request) } }, to: request, mode: mode, logger: self.logger)
         self.finish(
             ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
         )
@@ -552,7 +556,7 @@ final class ServerCore {
         logger: Logger
     ) async -> (content: [[UInt8]], status: ReplyStatus) {
         do {
-            return Self.frame(.success(try await handler.handle(request)), to: request, mode: mode, logger: logger)
+            return Self.frame(.success(try await HandlerSpan.run(tracer: request.tracer, request) { try await handler.handle(request) }), to: request, mode: mode, logger: logger)
         } catch {
             return Self.frame(.failure(error), to: request, mode: mode, logger: logger)
         }

@@ -1,4 +1,4 @@
-import ShardMap
+import UnitText
 import ZeroMQ
 
 /// Every decision the client engine makes about a request, as a pure state machine over injected

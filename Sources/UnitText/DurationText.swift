@@ -1,4 +1,4 @@
-/// Durations written as text in config files and on command lines: a number and a unit, such as
+/// Durations written as text in config files, on command lines, in logs and in error messages: a number and a unit, such as
 /// `2500ms`, `2.5s`, `1m` or `1m30s`.
 ///
 /// Units are `ns`, `us` (or `µs`), `ms`, `s`, `m` and `h`; numbers may have a fraction; several

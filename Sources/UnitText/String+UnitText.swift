@@ -1,6 +1,6 @@
 extension String {
     /// The string without leading or trailing spaces and tabs.
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = self.firstIndex(where: { !isBlank($0) }),
               let last = self.lastIndex(where: { !isBlank($0) })
@@ -10,7 +10,7 @@ extension String {
 }
 
 extension Character {
-    var isASCIIDigit: Bool {
+    package var isASCIIDigit: Bool {
         self >= "0" && self <= "9"
     }
 }
