@@ -181,4 +181,22 @@ struct SimulatorTests {
         // The last request arrives just before 10 s and takes two pushbacks of 100 ms to fail.
         #expect(report.virtualSeconds > 10.1, "\(report.virtualSeconds)")
     }
+
+    @Test("a deadline shorter than the attempts ends requests to a down shard as the engine does: deadline exceeded at the deadline")
+    func deadlineEndsRequests() throws {
+        let map = try SimulationFixture.map(shards: 1)
+        var policy = SimulationFixture.policy(attempts: 5)
+        // Two 100 ms attempts and their backoffs fit in 250 ms, a third is cut short by the deadline.
+        policy.deadline = .milliseconds(250)
+        let report = try SimulationFixture.run(
+            map: map,
+            workload: .open(clients: 1, ratePerClient: 20, duration: .seconds(5)),
+            faults: ["s0:down@0s"],
+            policy: policy
+        )
+        #expect(report.errors == ["deadline_exceeded": report.requests], "\(report.json)")
+        #expect(report.amplification == 3, "\(report.json)")
+        let failAfter = try #require(report.failFastMilliseconds)
+        #expect(failAfter >= 249 && failAfter <= 251, "\(report.json)")
+    }
 }

@@ -28,16 +28,14 @@ struct SimulationEvent: Comparable {
     }
 }
 
-/// One request in flight, kept in a flat table of reused slots.
+/// One request in flight, kept in a flat table of reused slots: what the simulated network and the
+/// statistics need.
+///
+/// What the engine decides about the request (its attempts, deadlines, backoff, breaker probe) is
+/// the client engine's own `EngineStateMachine.Call`, kept in a parallel table: that type's layout
+/// is only known at run time (it holds standard-library instants), so every copy of it is a call,
+/// and the fields read on every event stay in this plain one.
 struct SimulatedCall {
-    enum Ending {
-        case succeeded
-        case abandoned
-        case overloaded
-        case circuitOpen
-        case budgetExhausted
-    }
-
     var client: Int32 = 0
     var shard: Int32 = 0
     /// The index of the client's retry budget and breaker for the shard.
@@ -45,24 +43,17 @@ struct SimulatedCall {
     /// The closed workload's worker that sent it; -1 for the open workload.
     var worker: Int32 = -1
     var submittedAt: Int64 = 0
-    /// `Int64.max` when the policy has no deadline.
-    var overallDeadline: Int64 = .max
-    /// Sends made so far.
-    var attempt: Int32 = 0
-    /// The backoff used before the last retry, in nanoseconds; -1 before the first.
-    var previousDelay: Int64 = -1
     /// When the outstanding attempt's reply arrives; `Int64.max` for never.
     var replyAt: Int64 = .max
     /// Whether that reply says "overloaded", and with which retry-after hint.
     var replyOverloaded = false
     var retryAfter: Int64 = 0
-    /// Whether any reply came back, which tells the breaker the shard lives.
-    var gotReply = false
-    var isBreakerProbe = false
     /// Whether its shard was under a fault when it was sent.
     var shardFaulted = false
     /// Whether its shard was down when it was sent.
     var shardDown = false
     /// Whether any shard was under a fault when it was sent.
     var anyFault = false
+    /// Attempts sent so far, copied from the engine's state after each send.
+    var attempt: Int32 = 0
 }

@@ -4,10 +4,11 @@ import HeapModule
 
 /// Runs a ``SimulationScenario`` in virtual time and reports what its clients saw.
 ///
-/// Each client keeps, per shard, the engine's own `RetryBudget` and `CircuitBreaker` values,
-/// and every retry decision asks them, the `RetryPolicy` and its `Backoff` in the order the
-/// client engine does. Only the network is modelled: each attempt's reply
-/// time is drawn from its shard's ``LatencyProfile`` and the faults in force.
+/// Every decision about a request is the client engine's own: the run drives Corsair's
+/// `EngineStateMachine` (admission, attempts, timeouts, replies and pushbacks, backoff, giving
+/// up) with each client's `RetryBudget` and `CircuitBreaker` per shard, as `EngineCore` drives it
+/// with real sockets. Only the network is modelled: each attempt's reply time is drawn from its
+/// shard's ``LatencyProfile`` and the faults in force.
 ///
 /// ```swift
 /// let report = Simulator(scenario).run()
@@ -36,16 +37,13 @@ public struct Simulator: Sendable {
 
 /// The state of one run: the event queue, the calls in flight, and each client's policy state per shard.
 ///
-/// The decisions mirror `EngineCore` in the Corsair target, question for question:
-/// - admission: deposit in the shard's budget, then ask its breaker (a refusal fails the request
-///   as "circuit open" without an attempt; a half-open admission is the probe), then send;
-/// - a failed attempt (timeout, or an "overloaded" reply): out of attempts? past the deadline?
-///   breaker open? budget refuses? then the backoff (raised to a retry-after hint), and whether
-///   the deadline leaves room for it;
-/// - the end of a request: any reply closes the breaker; a failure after at least one attempt,
-///   other than "circuit open", counts against it.
-/// Once the engine's decisions live in a state machine of their own, this should drive that
-/// instead of mirroring them.
+/// It plays `EngineCore`'s part for `EngineStateMachine`: it reports what happened to a call
+/// (admitted, about to send, timed out, replied, backoff over, ended) and does what the machine
+/// answers; it decides nothing about a request itself, so the simulator cannot drift from the
+/// engine. Its own parts are what the engine leaves to sockets and timers: virtual time (integer
+/// nanoseconds from an origin instant), the event queue, and the network. Every call gets a
+/// socket at once (the engine's per-endpoint socket limit is not modelled), so ``EngineStateMachine/Next/dispatch``
+/// sends at once.
 ///
 /// A struct rather than a class: its arrays are mutated millions of times a run, and a class's
 /// stored properties would pay a dynamic exclusivity check on every access.
@@ -64,16 +62,20 @@ struct SimulationRun {
     private var sequence: UInt64 = 0
     private(set) var now: Int64 = 0
 
+    /// The engine's decisions; it never closes during a run.
+    private var machine = EngineStateMachine()
     private var calls: [SimulatedCall] = []
+    /// The engine's state of each call, by the same slot as `calls`.
+    private var decisions: [EngineStateMachine.Call] = []
     private var freeSlots: [Int32] = []
 
-    /// Per (client, shard) that has sent anything: the index into `budgets` and `breakers`.
+    /// Per (client, shard) that has sent anything: the index into `guards`.
     private var pairs: [Int: Int32] = [:]
-    private var budgets: [RetryBudget] = []
-    private var breakers: [CircuitBreaker] = []
-
-    private let attemptTimeout: Int64
-    private let deadline: Int64?
+    /// Each pair's retry budget and breaker, as an engine keeps them per endpoint pool.
+    private var guards: [EngineStateMachine.Guards] = []
+    /// The name each shard's calls carry in the engine's state: the shard id, short enough to be
+    /// stored inline, so that copying a call touches no reference count.
+    private let endpoints: [String]
     private let latencyTables: [LatencyProfile.SampleTable]
     private let cumulativeWeights: [Double]
     /// Each shard's faults, as plain numbers so that the hot path copies no strings.
@@ -97,8 +99,7 @@ struct SimulationRun {
         self.workloadRandom = SimulationRandom(seed: scenario.seed)
         self.networkRandom = SimulationRandom(seed: scenario.seed ^ 0x6E65_7477_6F72_6B00)
         self.backoffRandom = SimulationRandom(seed: scenario.seed ^ 0x6261_636B_6F66_6600)
-        self.attemptTimeout = max(1, scenario.policy.attemptTimeout.nanosecondsClamped)
-        self.deadline = scenario.policy.deadline.map { max(1, $0.nanosecondsClamped) }
+        self.endpoints = scenario.shardIDs
         self.latencyTables = scenario.latency.map(\.table)
         var running = 0.0
         self.cumulativeWeights = scenario.shardWeights.map {
@@ -137,7 +138,7 @@ struct SimulationRun {
             case .arrival: self.arrive()
             case .reply: self.replyArrived(Int(event.slot))
             case .timeout: self.attemptTimedOut(Int(event.slot))
-            case .retry: self.send(Int(event.slot))
+            case .retry: self.retryDue(Int(event.slot))
             }
         }
     }
@@ -177,57 +178,64 @@ struct SimulationRun {
         self.admit(client: 0, shard: shard, worker: worker)
     }
 
-    // MARK: The engine's decisions
+    // MARK: Driving the engine's decisions
 
     private mutating func admit(client: Int, shard: Int, worker: Int32) {
-        let slot = self.allocateSlot()
-        let pair = self.pairIndex(client: client, shard: shard)
+        let slot = Int(self.allocateSlot())
+        let pair = Int(self.pairIndex(client: client, shard: shard))
+        let now = self.instant(self.now)
+        self.decisions[slot] = EngineStateMachine.Call(policy: self.policy, endpoint: self.endpoints[shard], submittedAt: now)
         var call = SimulatedCall()
         call.client = Int32(client)
         call.shard = Int32(shard)
-        call.pair = pair
+        call.pair = Int32(pair)
         call.worker = worker
         call.submittedAt = self.now
-        if let deadline = self.deadline {
-            let (end, overflow) = self.now.addingReportingOverflow(deadline)
-            call.overallDeadline = overflow ? .max : end
-        }
         call.shardFaulted = self.faultsByShard[shard].contains { self.now >= $0.start && self.now < $0.end }
         call.shardDown = self.isDown(shard: shard, at: self.now)
         call.anyFault = self.faultWindows.contains { self.now >= $0.start && self.now < $0.end }
-        self.calls[Int(slot)] = call
+        self.calls[slot] = call
         self.statistics.admitted(call)
-
-        let instant = self.instant(self.now)
-        if self.policy.budget != nil {
-            self.budgets.withUnsafeMutableBufferPointer { $0[Int(pair)].recordRequest(now: instant) }
-        }
-        if self.policy.circuitBreaker != nil {
-            let (allowed, halfOpen) = self.breakers.withUnsafeMutableBufferPointer { breakers in
-                let allowed = breakers[Int(pair)].allowRequest(now: instant)
-                if case .halfOpen = breakers[Int(pair)].state { return (allowed, true) }
-                return (allowed, false)
-            }
-            guard allowed else {
-                self.finish(Int(slot), .circuitOpen)
-                return
-            }
-            if halfOpen {
-                self.calls[Int(slot)].isBreakerProbe = true
-            }
-        }
-        self.send(Int(slot))
+        let next = self.machine.admit(&self.decisions[slot], guards: &self.guards[pair], cancelled: false, now: now)
+        self.perform(next, slot)
     }
 
-    /// Sends the call's next attempt: draws when (and whether) its reply comes, and schedules
-    /// whichever comes first, the reply or the attempt deadline.
-    private mutating func send(_ slot: Int) {
-        self.calls[slot].attempt += 1
-        self.statistics.attemptSent(self.calls[slot])
-        var attemptDeadline = self.now &+ self.attemptTimeout
-        if self.calls[slot].overallDeadline < attemptDeadline {
-            attemptDeadline = self.calls[slot].overallDeadline
+    /// Does what the machine answered, as `EngineCore.perform` does.
+    private mutating func perform(_ next: EngineStateMachine.Next, _ slot: Int) {
+        switch next {
+        case .dispatch:
+            self.send(slot)
+        case .retry(let at):
+            let retryAt = self.nanoseconds(at)
+            // Resend mode keeps the socket, so the timed-out attempt's reply still counts if it comes
+            // before the retry goes out (the machine takes a reply while backing off); recreate mode
+            // closed that socket.
+            if self.policy.mode == .resend, self.calls[slot].replyAt < retryAt {
+                self.schedule(.reply, at: self.calls[slot].replyAt, slot: slot)
+            } else {
+                self.schedule(.retry, at: retryAt, slot: slot)
+            }
+        case .fail(let error):
+            self.finish(slot, failure: error.code)
+        case .succeed:
+            self.finish(slot, failure: nil)
+        case .send:
+            // Only `sending` answers this, and `send(_:)` handles it there.
+            break
         }
+    }
+
+    /// Sends the call's next attempt if the machine allows: draws when (and whether) its reply
+    /// comes, and schedules whichever comes first, the reply or the attempt deadline.
+    private mutating func send(_ slot: Int) {
+        let next = self.machine.sending(&self.decisions[slot], newAttempt: true, now: self.instant(self.now))
+        guard case .send(let deadline) = next else {
+            self.perform(next, slot)
+            return
+        }
+        let attemptDeadline = self.nanoseconds(deadline)
+        self.calls[slot].attempt = Int32(self.decisions[slot].attempt)
+        self.statistics.attemptSent(self.calls[slot])
         self.drawReply(slot)
         if self.calls[slot].replyAt < attemptDeadline {
             self.schedule(.reply, at: self.calls[slot].replyAt, slot: slot)
@@ -237,71 +245,43 @@ struct SimulationRun {
     }
 
     private mutating func replyArrived(_ slot: Int) {
-        self.calls[slot].gotReply = true
         self.calls[slot].replyAt = .max
-        if self.calls[slot].replyOverloaded {
-            self.attemptFailed(slot, retryAfter: self.calls[slot].retryAfter)
-        } else {
-            self.finish(slot, .succeeded)
-        }
+        let outcome: EngineStateMachine.ReplyOutcome = self.calls[slot].replyOverloaded
+            ? .pushback(retryAfter: .nanoseconds(self.calls[slot].retryAfter), reason: "server overloaded", olderServerEpoch: nil)
+            : .ok
+        let pair = Int(self.calls[slot].pair)
+        let (_, next) = self.machine.replied(
+            &self.decisions[slot],
+            outcome,
+            guards: &self.guards[pair],
+            using: &self.backoffRandom,
+            now: self.instant(self.now)
+        )
+        self.perform(next, slot)
     }
 
     private mutating func attemptTimedOut(_ slot: Int) {
-        self.attemptFailed(slot, retryAfter: nil)
+        let pair = Int(self.calls[slot].pair)
+        let (_, next) = self.machine.attemptTimedOut(
+            &self.decisions[slot],
+            guards: &self.guards[pair],
+            using: &self.backoffRandom,
+            now: self.instant(self.now)
+        )
+        self.perform(next, slot)
     }
 
-    private mutating func attemptFailed(_ slot: Int, retryAfter: Int64?) {
-        let call = self.calls[slot]
-        guard Int(call.attempt) < self.policy.attempts else {
-            self.finish(slot, retryAfter != nil ? .overloaded : .abandoned)
-            return
-        }
-        if self.now >= call.overallDeadline {
-            self.finish(slot, .abandoned)
-            return
-        }
-        let instant = self.instant(self.now)
-        if self.policy.circuitBreaker != nil, case .open(let until) = self.breakers[Int(call.pair)].state, until > instant {
-            self.finish(slot, .circuitOpen)
-            return
-        }
-        if self.policy.budget != nil, !self.budgets.withUnsafeMutableBufferPointer({ $0[Int(call.pair)].tryWithdraw(now: instant) }) {
-            self.finish(slot, .budgetExhausted)
-            return
-        }
-        let previous: Duration? = call.previousDelay >= 0 ? .nanoseconds(call.previousDelay) : nil
-        var delay = self.policy.backoff.delay(beforeRetry: Int(call.attempt), previous: previous, using: &self.backoffRandom).nanosecondsClamped
-        if let retryAfter, retryAfter > delay {
-            delay = retryAfter
-        }
-        let retryAt = self.now &+ delay
-        if retryAt >= call.overallDeadline {
-            self.finish(slot, retryAfter != nil ? .overloaded : .abandoned)
-            return
-        }
-        self.calls[slot].previousDelay = delay
-        // Resend mode keeps the socket, so the timed-out attempt's reply still counts if it comes
-        // before the retry goes out; recreate mode closed that socket.
-        if self.policy.mode == .resend, call.replyAt < retryAt {
-            self.schedule(.reply, at: call.replyAt, slot: slot)
-        } else {
-            self.schedule(.retry, at: retryAt, slot: slot)
-        }
+    private mutating func retryDue(_ slot: Int) {
+        self.perform(self.machine.retryDue(&self.decisions[slot], now: self.instant(self.now)), slot)
     }
 
-    private mutating func finish(_ slot: Int, _ ending: SimulatedCall.Ending) {
-        let call = self.calls[slot]
-        if self.policy.circuitBreaker != nil {
-            let instant = self.instant(self.now)
-            self.breakers.withUnsafeMutableBufferPointer { breakers in
-                if call.gotReply {
-                    breakers[Int(call.pair)].recordSuccess(now: instant)
-                } else if ending != .circuitOpen, call.attempt > 0 {
-                    breakers[Int(call.pair)].recordFailure(now: instant)
-                }
-            }
+    private mutating func finish(_ slot: Int, failure: CorsairError.Code?) {
+        let pair = Int(self.calls[slot].pair)
+        guard self.machine.finished(&self.decisions[slot], failure: failure, guards: &self.guards[pair], now: self.instant(self.now)) else {
+            return
         }
-        self.statistics.finished(call, ending, at: self.now)
+        let call = self.calls[slot]
+        self.statistics.finished(call, failure: failure, at: self.now)
         self.freeSlots.append(Int32(slot))
         if call.worker >= 0 {
             self.startClosedRequest(worker: call.worker)
@@ -357,13 +337,13 @@ struct SimulationRun {
     private mutating func allocateSlot() -> Int32 {
         if let slot = self.freeSlots.popLast() { return slot }
         self.calls.append(SimulatedCall())
+        self.decisions.append(EngineStateMachine.Call(policy: self.policy, endpoint: "", submittedAt: self.origin))
         return Int32(self.calls.count - 1)
     }
 
     private mutating func reservePairs(_ count: Int) {
         self.pairs.reserveCapacity(count)
-        if self.policy.budget != nil { self.budgets.reserveCapacity(count) }
-        if self.policy.circuitBreaker != nil { self.breakers.reserveCapacity(count) }
+        self.guards.reserveCapacity(count)
     }
 
     /// The client's policy state for the shard, made on first use as the engine makes a pool.
@@ -372,17 +352,17 @@ struct SimulationRun {
         if let index = self.pairs[key] { return index }
         let index = Int32(self.pairs.count)
         self.pairs[key] = index
-        if let budget = self.policy.budget {
-            self.budgets.append(RetryBudget(configuration: budget))
-        }
-        if let breaker = self.policy.circuitBreaker {
-            self.breakers.append(CircuitBreaker(configuration: breaker))
-        }
+        self.guards.append(EngineStateMachine.Guards(policy: self.policy))
         return index
     }
 
     private func instant(_ time: Int64) -> ContinuousClock.Instant {
         self.origin.advanced(by: .nanoseconds(time))
+    }
+
+    /// An instant the machine answered, as nanoseconds of the run.
+    private func nanoseconds(_ instant: ContinuousClock.Instant) -> Int64 {
+        self.origin.duration(to: instant).nanosecondsClamped
     }
 
     private static func merged(_ windows: [(Int64, Int64)]) -> [(start: Int64, end: Int64)] {

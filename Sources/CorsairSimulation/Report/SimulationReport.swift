@@ -95,8 +95,8 @@ public struct SimulationReport: Sendable, Encodable {
         }
         self.succeededByAttempt = byAttempt
         var errors: [String: Int] = [:]
-        for (ending, count) in statistics.endings {
-            errors[Self.kind(ending)] = count
+        for (code, count) in statistics.failures {
+            errors[Self.kind(code)] = count
         }
         self.errors = errors
         self.attempts = statistics.attempts
@@ -147,17 +147,9 @@ public struct SimulationReport: Sendable, Encodable {
         try container.encode(self.seed, forKey: .seed)
     }
 
-    /// An ending's name as `corsair load` names the error: the error code's words joined by `_`.
-    static func kind(_ ending: SimulatedCall.Ending) -> String {
-        let code: CorsairError.Code
-        switch ending {
-        case .succeeded: return "ok"
-        case .abandoned: code = .abandoned
-        case .overloaded: code = .overloaded
-        case .circuitOpen: code = .circuitOpen
-        case .budgetExhausted: code = .retryBudgetExhausted
-        }
-        return String(code.description.map { $0 == " " ? "_" : $0 })
+    /// An error's name as `corsair load` names it: the error code's words joined by `_`.
+    static func kind(_ code: CorsairError.Code) -> String {
+        String(code.description.map { $0 == " " ? "_" : $0 })
     }
 
     private static func milliseconds(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double? {

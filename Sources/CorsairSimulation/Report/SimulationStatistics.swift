@@ -1,3 +1,4 @@
+import Corsair
 import Histogram
 
 /// What a run counts as it goes: requests, attempts, endings, latencies, and the requests around
@@ -50,7 +51,8 @@ struct SimulationStatistics {
     var attempts = 0
     /// Attempts after a request's first, as `corsair load` counts retries.
     var retries = 0
-    var endings: [SimulatedCall.Ending: Int] = [:]
+    /// Failed requests by the engine's error code.
+    var failures: [CorsairError.Code: Int] = [:]
     /// Requests to a shard under a fault when they were sent.
     var faulted = Amplification()
     /// Requests to a healthy shard while some other shard was under a fault.
@@ -92,9 +94,10 @@ struct SimulationStatistics {
         }
     }
 
-    mutating func finished(_ call: SimulatedCall, _ ending: SimulatedCall.Ending, at time: Int64) {
+    /// Counts the call's end: `failure` is the engine's error code, `nil` for a reply.
+    mutating func finished(_ call: SimulatedCall, failure: CorsairError.Code?, at time: Int64) {
         let elapsed = UInt64(max(0, time - call.submittedAt) / 1000)
-        let ok = ending == .succeeded
+        let ok = failure == nil
         if ok {
             self.succeeded += 1
             let attempt = Int(call.attempt)
@@ -103,8 +106,8 @@ struct SimulationStatistics {
             }
             self.succeededByAttempt[attempt] += 1
             _ = self.latency.record(min(elapsed, self.latency.highestTrackableValue))
-        } else {
-            self.endings[ending, default: 0] += 1
+        } else if let failure {
+            self.failures[failure, default: 0] += 1
             if call.shardDown {
                 _ = self.failTime.record(min(elapsed, self.failTime.highestTrackableValue))
             }

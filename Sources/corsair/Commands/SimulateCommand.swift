@@ -10,12 +10,12 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Simulate many clients with the map's retry: section against its shards, with faults, in virtual time.",
         discussion: """
-            A discrete-event simulation that drives Corsair's own RetryPolicy, Backoff, RetryBudget \
-            and CircuitBreaker code, in the order the client engine asks them, for every client and \
-            shard. Each client has its own budget and breaker per shard, as each process's engine \
-            does. Only the network is modelled: reply times come from --latency (a `corsair tune \
-            --json` report) or a default (0.5 ms median, 2 ms p99, 10 ms p99.9, 25 ms max), and \
-            servers have no capacity limit beyond the faults.
+            A discrete-event simulation that drives the client engine's own decision code (its state \
+            machine, with Corsair's RetryPolicy, Backoff, RetryBudget and CircuitBreaker) for every \
+            client and shard. Each client has its own budget and breaker per shard, as each \
+            process's engine does. Only the network is modelled: reply times come from --latency \
+            (a `corsair tune --json` report) or a default (0.5 ms median, 2 ms p99, 10 ms p99.9, \
+            25 ms max), and servers have no capacity limit beyond the faults.
 
             Workload: --clients clients each send --rate requests per second (Poisson) for \
             --duration, keys spread over the slots. Or, like `corsair load`: --requests N \
