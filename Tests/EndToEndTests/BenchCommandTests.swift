@@ -13,6 +13,7 @@ struct BenchCommandTests {
         for path in [
             "rtt_ratio", "fanin_ratio", "cluster_rps", "reconnect_cost_us",
             "fanin.raw_rps_16", "fanin.corsair_rps_16", "fanin.corsair_rps_64",
+            "pipelined_fanin_ratio", "fanin.pipelined_rps_16", "fanin.pipelined_rps_64", "fanin.pipelined_rps_256",
             "lookup.slots_ns_per_key", "lookup.jump_ns_per_key",
             "resources.measured.fds_before", "resources.measured.fds_after",
             "resources.measured.rss_before_kib", "resources.measured.rss_after_kib",

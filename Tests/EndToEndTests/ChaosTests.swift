@@ -23,9 +23,9 @@ extension ResourceHeavy {
               circuit_breaker: {failures: 100000, open_for: 1s}
             """
 
-        @Test("a shard paused past the attempt timeout: every request succeeds, counters add up exactly")
-        func pausedShard() async throws {
-            let cluster = try ShardCluster(retry: Self.rideItOut)
+        @Test("a shard paused past the attempt timeout: every request succeeds, counters add up exactly", arguments: ["recreate", "pipelined"])
+        func pausedShard(mode: String) async throws {
+            let cluster = try ShardCluster(retry: Self.rideItOut + "\n  mode: \(mode)")
             try await cluster.startAll()
             let requests = 6000
             let load = try cluster.load(requests: requests, concurrency: 32, keys: Self.keys)
@@ -53,12 +53,12 @@ extension ResourceHeavy {
                 total += value
             }
             #expect(total == report.int("succeeded"), "servers counted \(total) increments for \(report.fields)")
-            print("chaos/pause: \(report.fields); server total \(total); duplicated \(total - (report.int("succeeded") ?? 0))")
+            print("chaos/pause (\(mode)): \(report.fields); server total \(total); duplicated \(total - (report.int("succeeded") ?? 0))")
             await cluster.stopAll()
         }
 
-        @Test("a shard killed and restarted: every request ends in a reply or a typed error within its deadline")
-        func killedAndRestartedShard() async throws {
+        @Test("a shard killed and restarted: every request ends in a reply or a typed error within its deadline", arguments: ["recreate", "pipelined"])
+        func killedAndRestartedShard(mode: String) async throws {
             let deadlineMilliseconds = 3000
             let cluster = try ShardCluster(retry: """
                   attempt_timeout: 250ms
@@ -67,6 +67,7 @@ extension ResourceHeavy {
                   backoff: {initial: 10ms, max: 200ms, multiplier: 2, jitter: full}
                   budget: {ratio: 100, min_per_second: 100000}
                   circuit_breaker: {failures: 100000, open_for: 1s}
+                  mode: \(mode)
                 """)
             try await cluster.startAll()
             let requests = 6000
@@ -98,7 +99,7 @@ extension ResourceHeavy {
             let owners = try await cluster.owners(of: (0..<Self.keys).map { "key-\($0)" })
             let s1Key = try #require(owners.first { $0.value == "s1" }?.key)
             #expect(try await cluster.value(of: s1Key) != nil)
-            print("chaos/kill: \(report.fields); wall \(wall)")
+            print("chaos/kill (\(mode)): \(report.fields); wall \(wall)")
             await cluster.stopAll()
         }
 

@@ -21,6 +21,10 @@ public struct RetrySettings: Hashable, Sendable {
         case recreate
         /// Send again on the same socket.
         case resend
+        /// Many requests at once on one DEALER connection per endpoint, matched by request id; a
+        /// timed-out request is resent on the same connection, and a connection that shows no sign
+        /// of life is rebuilt.
+        case pipelined
     }
 
     /// The wait between attempts.

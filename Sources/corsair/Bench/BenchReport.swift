@@ -29,6 +29,10 @@ struct BenchReport: Sendable, Codable {
         var corsairRPS64: Double
         var corsairOnPoolRPS16: Double
         var corsairOnPoolRPS64: Double
+        /// Pipelined mode: one DEALER connection, 16, 64 and 256 requests in flight.
+        var pipelinedRPS16: Double
+        var pipelinedRPS64: Double
+        var pipelinedRPS256: Double
 
         enum CodingKeys: String, CodingKey {
             case rawRPS16 = "raw_rps_16"
@@ -36,6 +40,9 @@ struct BenchReport: Sendable, Codable {
             case corsairRPS64 = "corsair_rps_64"
             case corsairOnPoolRPS16 = "corsair_on_pool_rps_16"
             case corsairOnPoolRPS64 = "corsair_on_pool_rps_64"
+            case pipelinedRPS16 = "pipelined_rps_16"
+            case pipelinedRPS64 = "pipelined_rps_64"
+            case pipelinedRPS256 = "pipelined_rps_256"
         }
     }
 
@@ -60,6 +67,8 @@ struct BenchReport: Sendable, Codable {
     var rttRatio: Double
     var fanIn: FanIn
     var fanInRatio: Double
+    /// Pipelined Corsair at 64 in flight / raw ROUTER with 16 lock-step REQ threads.
+    var pipelinedFanInRatio: Double
     var clusterRPS: Double
     var reconnectCostMicroseconds: Double
     var lookup: LookupBench.Result
@@ -71,6 +80,7 @@ struct BenchReport: Sendable, Codable {
         case rttRatio = "rtt_ratio"
         case fanIn = "fanin"
         case fanInRatio = "fanin_ratio"
+        case pipelinedFanInRatio = "pipelined_fanin_ratio"
         case clusterRPS = "cluster_rps"
         case reconnectCostMicroseconds = "reconnect_cost_us"
     }

@@ -31,6 +31,7 @@ struct Benchmark: Sendable {
             rttRatio: rttRatio,
             fanIn: fanIn,
             fanInRatio: fanIn.rawRPS16 > 0 ? fanIn.corsairRPS16 / fanIn.rawRPS16 : 0,
+            pipelinedFanInRatio: fanIn.rawRPS16 > 0 ? fanIn.pipelinedRPS64 / fanIn.rawRPS16 : 0,
             clusterRPS: cluster,
             reconnectCostMicroseconds: reconnect.medianMicroseconds,
             lookup: lookup,
@@ -87,6 +88,14 @@ struct Benchmark: Sendable {
         let store = ShardMapStore(map: try Self.map(endpoints: [server.endpoint]), logger: BenchServer.quietLogger)
         let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = ThroughputBench(client: client, keys: Self.keys(1024), bodySize: 64)
+        // The same server through one pipelined connection, from the same process.
+        let pipelinedStore = ShardMapStore(
+            map: try Self.map(endpoints: [server.endpoint], retry: RetrySettings(mode: .pipelined)),
+            logger: BenchServer.quietLogger
+        )
+        let pipelinedClient = try ShardedClient(store: pipelinedStore, configuration: .init(logger: BenchServer.quietLogger, context: context))
+        let pipelinedBench = ThroughputBench(client: pipelinedClient, keys: Self.keys(1024), bodySize: 64)
+        var pipelined: [Int: [Double]] = [:]
         var raw: [Double] = []
         var corsair16: [Double] = []
         var corsair64: [Double] = []
@@ -101,20 +110,30 @@ struct Benchmark: Sendable {
                 corsair64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: true))
                 pool16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: false))
                 pool64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: false))
+                for inFlight in [16, 64, 256] {
+                    pipelined[inFlight, default: []].append(
+                        try await pipelinedBench.run(requests: requests, concurrency: inFlight, onEngineExecutor: true)
+                    )
+                }
             }
         } catch {
             await client.shutdown()
+            await pipelinedClient.shutdown()
             await server.stop()
             throw error
         }
         await client.shutdown()
+        await pipelinedClient.shutdown()
         await server.stop()
         return .init(
             rawRPS16: Statistics.median(raw),
             corsairRPS16: Statistics.median(corsair16),
             corsairRPS64: Statistics.median(corsair64),
             corsairOnPoolRPS16: Statistics.median(pool16),
-            corsairOnPoolRPS64: Statistics.median(pool64)
+            corsairOnPoolRPS64: Statistics.median(pool64),
+            pipelinedRPS16: Statistics.median(pipelined[16] ?? []),
+            pipelinedRPS64: Statistics.median(pipelined[64] ?? []),
+            pipelinedRPS256: Statistics.median(pipelined[256] ?? [])
         )
     }
 
@@ -164,7 +183,7 @@ struct Benchmark: Sendable {
     }
 
     /// A slot map spreading 16384 slots evenly over the endpoints.
-    private static func map(endpoints: [String]) throws -> ShardMap {
+    private static func map(endpoints: [String], retry: RetrySettings = RetrySettings()) throws -> ShardMap {
         let slots = RoutingSettings.defaultSlotCount
         let shards = endpoints.enumerated().map { index, endpoint in
             ShardInfo(
@@ -173,7 +192,7 @@ struct Benchmark: Sendable {
                 slots: [(index * slots / endpoints.count)...((index + 1) * slots / endpoints.count - 1)]
             )
         }
-        return try ShardMap(ClusterConfig(cluster: "bench", epoch: 1, routing: .slots(), shards: shards))
+        return try ShardMap(ClusterConfig(cluster: "bench", epoch: 1, routing: .slots(), shards: shards, retry: retry))
     }
 
     private static func keys(_ count: Int) -> [String] {

@@ -101,7 +101,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("budget-ratio"), help: ArgumentHelp("Override: retries allowed per request sent, such as 0.2.", valueName: "ratio"))
     var budgetRatio: Double?
 
-    @Option(help: ArgumentHelp("Override: what a retry does with the socket.", valueName: "recreate|resend"))
+    @Option(help: ArgumentHelp("Override: what a retry does with the socket.", valueName: "recreate|resend|pipelined"))
     var mode: String?
 
     @Flag(help: "Print one JSON object on stdout instead of the summary.")

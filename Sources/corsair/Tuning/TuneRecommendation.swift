@@ -76,8 +76,17 @@ struct TuneRecommendation: Sendable {
         reasons["circuit_breaker.failures"] = "5 requests in a row failing is an outage, not bad luck"
         reasons["circuit_breaker.open_for"] = "one probe per \(DurationText.format(self.breakerOpenFor)) to a dead shard; a recovered shard waits at most this long (at least 1s, at least the deadline)"
 
-        self.mode = current.mode == .resend ? .resend : .recreate
-        reasons["mode"] = self.mode == .recreate ? "kept: a fresh socket per retry (Lazy Pirate)" : "kept: resend on the same socket"
+        switch current.mode {
+        case .recreate:
+            self.mode = .recreate
+            reasons["mode"] = "kept: a fresh socket per retry (Lazy Pirate)"
+        case .resend:
+            self.mode = .resend
+            reasons["mode"] = "kept: resend on the same socket"
+        case .pipelined:
+            self.mode = .pipelined
+            reasons["mode"] = "kept: many requests per connection, resent on it"
+        }
         self.reasons = reasons
     }
 

@@ -265,6 +265,66 @@ struct EngineStateMachineTests {
         #expect(Self.failure(next)?.code == .cancelled)
     }
 
+    // MARK: Pipelined connections
+
+    @Test("pipelined: a timed-out attempt keeps its connection and is resent; a pushback, a reply or a cancel only leaves it")
+    func pipelinedSocketActions() {
+        var random = SplitMix64(seed: 11)
+        var (machine, call, guards) = Self.sentCall(Self.policy(mode: .pipelined))
+        let (socket, next) = machine.attemptTimedOut(&call, guards: &guards, using: &random, now: Self.at(.milliseconds(200)))
+        #expect(socket == .keep)
+        guard case .retry(let at) = next, case .dispatch = machine.retryDue(&call, now: at) else {
+            Issue.record("no retry")
+            return
+        }
+        guard case .send = machine.sending(&call, newAttempt: true, now: at) else {
+            Issue.record("not sent again")
+            return
+        }
+        #expect(call.attempt == 2)
+        let pushback = Machine.ReplyOutcome.pushback(retryAfter: .milliseconds(20), reason: "busy", olderServerEpoch: nil)
+        #expect(machine.replied(&call, pushback, guards: &guards, using: &random, now: at).socket == .release)
+        var (machine2, call2, _) = Self.sentCall(Self.policy(mode: .pipelined))
+        #expect(machine2.cancelled(&call2).socket == .release)
+        var (machine3, call3, guards3) = Self.sentCall(Self.policy(mode: .pipelined))
+        #expect(machine3.replied(&call3, .ok, guards: &guards3, using: &random, now: Self.start).socket == .release)
+    }
+
+    @Test("pipelined: a connection is silent only when nothing came back for a whole attempt timeout")
+    func connectionSilence() {
+        let machine = Machine()
+        let timeout = Duration.milliseconds(200)
+        // A reply to another request 50 ms ago: the slow request times out alone.
+        #expect(!machine.connectionIsSilent(lastSignOfLife: Self.at(.milliseconds(150)), now: Self.at(.milliseconds(200)), attemptTimeout: timeout))
+        #expect(machine.connectionIsSilent(lastSignOfLife: Self.start, now: Self.at(.milliseconds(200)), attemptTimeout: timeout))
+        #expect(machine.connectionIsSilent(lastSignOfLife: Self.start, now: Self.at(.milliseconds(900)), attemptTimeout: timeout))
+    }
+
+    @Test("pipelined: a lost connection costs each call on it an attempt, then a retry or the usual failure")
+    func connectionLost() {
+        var random = SplitMix64(seed: 12)
+        var (machine, call, guards) = Self.sentCall(Self.policy(attempts: 2, mode: .pipelined))
+        let lost = machine.connectionLost(&call, silentFor: .milliseconds(200), guards: &guards, using: &random, now: Self.at(.milliseconds(100)))
+        guard case .retry(let at) = lost else {
+            Issue.record("no retry after the connection was lost")
+            return
+        }
+        #expect(call.attempt == 1)
+        #expect(call.lastFailure.contains("connection rebuilt"))
+        _ = machine.retryDue(&call, now: at)
+        _ = machine.sending(&call, newAttempt: true, now: at)
+        let last = machine.connectionLost(&call, silentFor: .milliseconds(200), guards: &guards, using: &random, now: at.advanced(by: .milliseconds(50)))
+        let error = Self.failure(last)
+        #expect(error?.code == .abandoned)
+        #expect(error.map { "\($0)" }?.contains("connection rebuilt") == true)
+        // The budget counts a rebuilt connection's resends like any retry.
+        var (machine2, call2, guards2) = Self.sentCall(
+            Self.policy(budget: .init(ratio: 0, minPerSecond: 0, window: .seconds(1)), mode: .pipelined)
+        )
+        let refused = machine2.connectionLost(&call2, silentFor: .milliseconds(200), guards: &guards2, using: &random, now: Self.at(.milliseconds(200)))
+        #expect(Self.failure(refused)?.code == .retryBudgetExhausted)
+    }
+
     @Test("a call ends once; the breaker hears of failures, successes and released probes")
     func endingOnce() {
         let policy = Self.policy(breaker: .init(failures: 1, openFor: .seconds(1)))
@@ -304,7 +364,7 @@ struct EngineStateMachineTests {
 
     /// What a random run may do to a live call.
     enum Event: CaseIterable, Sendable {
-        case timeout, ok, final, overloaded, older, cancel, queueAndWait, shutdown
+        case timeout, ok, final, overloaded, older, cancel, queueAndWait, shutdown, connectionLost
     }
 
     @Test("random runs: every admitted call ends exactly once, nothing is sent after closing, attempts stay within the policy")
@@ -324,7 +384,7 @@ struct EngineStateMachineTests {
     static func run(seed: UInt64, attempts: Int, events: [Event]) {
         var random = SplitMix64(seed: seed)
         var machine = Machine()
-        let mode: RetryPolicy.Mode = seed % 2 == 0 ? .recreate : .resend
+        let mode: RetryPolicy.Mode = [.recreate, .resend, .pipelined][Int(seed % 3)]
         let policy = RetryPolicy(
             attempts: attempts,
             attemptTimeout: .milliseconds(100),
@@ -400,6 +460,11 @@ struct EngineStateMachineTests {
                 }
             case (.timeout, .inFlight):
                 perform(machine.attemptTimedOut(&calls[target], guards: &guards, using: &random, now: now).next, target)
+            case (.connectionLost, .inFlight) where mode == .pipelined:
+                // The shared connection died: every call in flight on it loses its attempt.
+                for other in calls.indices where calls[other].state == .inFlight {
+                    perform(machine.connectionLost(&calls[other], silentFor: .milliseconds(100), guards: &guards, using: &random, now: now), other)
+                }
             case (.ok, .inFlight):
                 perform(machine.replied(&calls[target], .ok, guards: &guards, using: &random, now: now).next, target)
             case (.final, .inFlight):

@@ -12,6 +12,8 @@ final class TestPeer: Sendable {
         case reply([[UInt8]])
         /// Answer after a delay, without blocking other requests.
         case replyAfter(Duration, [[UInt8]])
+        /// Answer with several messages, in order (a pipelined peer's duplicates and strays).
+        case replies([[[UInt8]]])
         /// Never answer.
         case drop
     }
@@ -21,6 +23,8 @@ final class TestPeer: Sendable {
         /// The decoded Corsair header, when the request had one.
         let header: RequestHeader?
         let body: [[UInt8]]
+        /// The ROUTER's routing id of the connection the request came on.
+        let routingID: [UInt8]
     }
 
     let endpoint: String
@@ -73,11 +77,15 @@ final class TestPeer: Sendable {
                 header = decoded
                 body = Array(content.dropFirst())
             }
-            switch behavior(Request(frames: content, header: header, body: body)) {
+            switch behavior(Request(frames: content, header: header, body: body, routingID: frames[0])) {
             case .reply(let reply):
                 try? socket.send(multipart: envelope + reply, dontWait: true)
             case .replyAfter(let delay, let reply):
                 delayed.append((clock.now.advanced(by: delay), envelope + reply))
+            case .replies(let replies):
+                for reply in replies {
+                    try? socket.send(multipart: envelope + reply, dontWait: true)
+                }
             case .drop:
                 break
             }
@@ -129,7 +137,7 @@ final class TestPeer: Sendable {
 }
 
 /// Hands a socket to the thread that will own it from then on.
-private struct SocketTransfer: @unchecked Sendable {
+struct SocketTransfer: @unchecked Sendable {
     // @unchecked Sendable: the creating thread drops its reference right after the hand-over, so the
     // socket is only ever used by the receiving thread.
     let socket: Socket

@@ -44,6 +44,11 @@ extension ClientEngine {
         /// Called on the I/O thread with every request's events. Must not block. Default: `nil`.
         public var onEvent: (@Sendable (RequestEvent) -> Void)?
 
+        /// The most requests a pipelined connection queues in libzmq (`ZMQ_SNDHWM`) before sends
+        /// report "would block"; beyond it requests wait in the engine, their deadlines running,
+        /// until the peer reads again. Used by ``RetryPolicy/Mode/pipelined`` only. Default: 1000.
+        public var pipelineHighWaterMark: Int
+
         /// The libzmq context to open sockets in. Default: `nil`, a context of the engine's own
         /// with room for ``maxOpenSockets``.
         ///
@@ -72,7 +77,8 @@ extension ClientEngine {
             logger: Logger = Logger(label: "corsair.client"),
             onEvent: (@Sendable (RequestEvent) -> Void)? = nil,
             context: Context? = nil,
-            tracer: (any Tracer)? = nil
+            tracer: (any Tracer)? = nil,
+            pipelineHighWaterMark: Int = 1000
         ) {
             self.retry = retry
             self.maxSocketsPerEndpoint = maxSocketsPerEndpoint
@@ -85,6 +91,7 @@ extension ClientEngine {
             self.onEvent = onEvent
             self.context = context
             self.tracer = tracer
+            self.pipelineHighWaterMark = pipelineHighWaterMark
         }
     }
 }

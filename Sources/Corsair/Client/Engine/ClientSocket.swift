@@ -1,6 +1,8 @@
+import DequeModule
 import ZeroMQ
 
-/// A REQ socket of an endpoint's pool, with its handshake monitor. Owned by the I/O thread.
+/// A REQ socket of an endpoint's pool, or a pool's pipelined DEALER connection, with its
+/// handshake monitor. Owned by the I/O thread.
 final class ClientSocket {
     let socket: Socket
     /// Watches the handshake; closed once it succeeded, so that idle sockets cost no polling.
@@ -20,8 +22,19 @@ final class ClientSocket {
     private(set) var monitorDescriptor: Int32?
     /// Set while the socket waits in the engine's list of sockets whose events must be read.
     var needsCheck = false
+    /// A DEALER connection carrying many requests (pipelined mode), not a REQ socket.
+    let isPipelined: Bool
+    /// Pipelined: the calls on this connection by request id, sent or waiting to be, in flight or
+    /// backing off (a late reply to an earlier attempt still answers them).
+    var outstanding: [UInt64: PendingCall] = [:]
+    /// Pipelined: calls whose send met the high-water mark, sent in order once there is room.
+    var sendQueue: Deque<PendingCall> = []
+    /// Pipelined: the last reply of any request, or the send that found the connection idle.
+    var lastSignOfLife: ContinuousClock.Instant
 
-    init(socket: Socket, monitor: SocketMonitor?, pool: EndpointPool) throws(ZMQError) {
+    init(socket: Socket, monitor: SocketMonitor?, pool: EndpointPool, isPipelined: Bool, now: ContinuousClock.Instant) throws(ZMQError) {
+        self.isPipelined = isPipelined
+        self.lastSignOfLife = now
         self.socket = socket
         self.monitor = monitor
         self.pool = pool
@@ -42,5 +55,12 @@ final class ClientSocket {
         self.monitor?.close()
         self.socket.close()
         self.call = nil
+        // The calls stay the engine's; a closed connection forgets them.
+        for call in self.outstanding.values {
+            call.socket = nil
+            call.awaitingTransmit = false
+        }
+        self.outstanding.removeAll()
+        self.sendQueue.removeAll()
     }
 }

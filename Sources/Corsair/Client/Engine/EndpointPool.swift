@@ -14,6 +14,8 @@ final class EndpointPool {
 
     let key: Key
     var idle: [ClientSocket] = []
+    /// Pipelined mode: the one DEALER connection every request to the endpoint shares.
+    var connection: ClientSocket?
     var open = 0
     let limit: Int
     /// Calls waiting for a socket, served in FIFO order (retries go first).

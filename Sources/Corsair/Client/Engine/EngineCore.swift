@@ -173,8 +173,13 @@ final class EngineCore {
             self.handleMonitorEvents(socket)
             guard !socket.socket.isClosed else { return }
         }
-        if (try? socket.socket.events)?.contains(.readable) == true {
+        guard let events = try? socket.socket.events else { return }
+        if events.contains(.readable) {
             self.handleReadable(socket)
+        }
+        if socket.isPipelined, !socket.sendQueue.isEmpty, events.contains(.writable), !socket.socket.isClosed {
+            self.flushSendQueue(socket)
+            self.needsCheck(socket)
         }
     }
 
@@ -242,8 +247,8 @@ final class EngineCore {
     // MARK: Admission and dispatch
 
     private func admit(_ submission: PendingCall.Submission) {
-        let pool = self.pool(for: submission)
-        let call = PendingCall(submission, pool: pool)
+        let call = PendingCall(submission, pool: self.pool(for: submission))
+        let pool = call.pool
         self.calls[call.requestID] = call
         self.metrics.inFlight.record(self.calls.count)
         let next = self.machine.admit(
@@ -284,7 +289,8 @@ final class EngineCore {
     }
 
     private func pool(for submission: PendingCall.Submission) -> EndpointPool {
-        let key = EndpointPool.Key(endpoint: submission.endpoint, mode: submission.policy.mode)
+        let policy = submission.effectivePolicy
+        let key = EndpointPool.Key(endpoint: submission.endpoint, mode: policy.mode)
         if let last = self.lastPool, last.key == key { return last }
         if let pool = self.pools[key] {
             self.lastPool = pool
@@ -293,7 +299,7 @@ final class EngineCore {
         let pool = EndpointPool(
             key: key,
             limit: self.configuration.maxSocketsPerEndpoint,
-            policy: submission.policy,
+            policy: policy,
             metricsPrefix: self.configuration.metricsPrefix
         )
         self.pools[key] = pool
@@ -304,6 +310,10 @@ final class EngineCore {
     /// Sends the call's next attempt on a pooled socket, opening one if the pool has room, or
     /// queues it. Retries go to the front of the queue so new work cannot starve them.
     private func dispatch(_ call: PendingCall, in pool: EndpointPool, first: Bool) {
+        if pool.key.mode == .pipelined {
+            self.dispatchPipelined(call, in: pool)
+            return
+        }
         if let socket = pool.idle.popLast() {
             self.send(call, on: socket, newAttempt: true)
             return
@@ -328,10 +338,31 @@ final class EngineCore {
         }
     }
 
+    /// Sends the call on the endpoint's one connection, opening it if there is none.
+    private func dispatchPipelined(_ call: PendingCall, in pool: EndpointPool) {
+        let connection: ClientSocket
+        if let current = pool.connection {
+            connection = current
+        } else {
+            do {
+                connection = try self.openSocket(in: pool)
+            } catch {
+                self.perform(self.machine.openFailed(&call.decisions, error: error, now: self.clock.now), for: call)
+                return
+            }
+            pool.connection = connection
+        }
+        self.send(call, on: connection, newAttempt: true)
+    }
+
     private func openSocket(in pool: EndpointPool) throws(ZMQError) -> ClientSocket {
         let endpoint = pool.endpoint
-        let socket = try Socket(self.context, .req)
+        let pipelined = pool.key.mode == .pipelined
+        let socket = try Socket(self.context, pipelined ? .dealer : .req)
         try socket.set(.reconnectInterval, to: self.configuration.reconnectInterval)
+        if pipelined {
+            try socket.set(.sendHighWaterMark, to: max(1, self.configuration.pipelineHighWaterMark))
+        }
         if pool.key.mode == .resend {
             // REQ_RELAXED alone would let a late reply answer the wrong send; CORRELATE stops that.
             try socket.set(.requestRelaxed, to: true)
@@ -343,7 +374,7 @@ final class EngineCore {
             try socket.set(.curveSecretKey, to: keyPair.secretKey)
         }
         let monitor = self.configuration.detectHandshakeFailures ? try SocketMonitor(watching: socket) : nil
-        let client = try ClientSocket(socket: socket, monitor: monitor, pool: pool)
+        let client = try ClientSocket(socket: socket, monitor: monitor, pool: pool, isPipelined: pipelined, now: self.clock.now)
         try socket.connect(endpoint.address)
         pool.open += 1
         self.openSockets[ObjectIdentifier(client)] = client
@@ -357,34 +388,29 @@ final class EngineCore {
         guard case .send(let deadline) = next else {
             // Nothing may be sent (the engine is closing): a socket the call did not hold yet goes
             // back unused, without serving a waiting call.
-            if socket.call == nil { socket.pool.idle.append(socket) }
+            if socket.call == nil, !socket.isPipelined { socket.pool.idle.append(socket) }
             self.perform(next, for: call)
             return
         }
         call.socket = socket
-        socket.call = call
         do {
-            if call.options.raw {
-                try socket.socket.send(multipart: call.body, dontWait: true)
-            } else {
-                let header = RequestHeader(
-                    clientID: self.clientID,
-                    requestID: call.requestID,
-                    attempt: UInt16(clamping: call.attempt),
-                    remainingDeadline: now.duration(to: call.decisions.overallDeadline ?? deadline),
-                    epoch: call.options.epoch,
-                    shardID: call.options.shardID,
-                    bodyFrameCount: UInt16(clamping: call.body.count),
-                    traceContext: call.options.traceContext
-                )
-                let frame = try RequestMessage.headerFrame(header, key: call.options.routingKey?.utf8)
-                try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)
-                if !call.body.isEmpty {
-                    try socket.socket.send(multipart: call.body, dontWait: true)
+            if socket.isPipelined {
+                if socket.outstanding.isEmpty { socket.lastSignOfLife = now }
+                socket.outstanding[call.requestID] = call
+                if socket.sendQueue.isEmpty {
+                    try self.transmit(call, on: socket, now: now)
+                } else {
+                    self.queueForTransmit(call, on: socket)
                 }
+            } else {
+                socket.call = call
+                try self.transmit(call, on: socket, now: now)
             }
+        } catch let error as ZMQError where error.code == .wouldBlock && socket.isPipelined {
+            // The high-water mark: the request waits in the engine; its attempt deadline holds.
+            self.queueForTransmit(call, on: socket)
         } catch {
-            // A REQ socket that cannot send is of no further use.
+            // A REQ socket that cannot send is of no further use; a connection only loses the call.
             self.detachSocket(from: call, healthy: false)
             self.perform(
                 self.machine.attemptFailed(&call.decisions, .sendFailed("\(error)"), guards: &call.pool.guards, using: &self.random, now: now),
@@ -396,6 +422,70 @@ final class EngineCore {
         self.schedule(call, at: deadline, .attemptDeadline)
         self.metrics.attempts.increment()
         self.emit(call, .attemptSent(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
+    }
+
+    /// Puts the call's request on the wire, framed as a REQ socket frames it (a DEALER connection
+    /// adds the empty delimiter a REQ socket adds itself). Throws ``ZMQError/Code/wouldBlock``
+    /// with nothing sent when a pipelined connection is at its high-water mark: libzmq takes a
+    /// multipart message whole or not at all.
+    private func transmit(_ call: PendingCall, on socket: ClientSocket, now: ContinuousClock.Instant) throws {
+        if socket.isPipelined {
+            try socket.socket.send([], more: true, dontWait: true)
+        }
+        if call.options.raw {
+            try socket.socket.send(multipart: call.body, dontWait: true)
+            return
+        }
+        let header = RequestHeader(
+            clientID: self.clientID,
+            requestID: call.requestID,
+            attempt: UInt16(clamping: call.attempt),
+            remainingDeadline: now.duration(to: call.decisions.overallDeadline ?? call.decisions.attemptDeadline ?? now),
+            epoch: call.options.epoch,
+            shardID: call.options.shardID,
+            bodyFrameCount: UInt16(clamping: call.body.count),
+            traceContext: call.options.traceContext
+        )
+        let frame = try RequestMessage.headerFrame(header, key: call.options.routingKey?.utf8)
+        try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)
+        if !call.body.isEmpty {
+            try socket.socket.send(multipart: call.body, dontWait: true)
+        }
+    }
+
+    private func queueForTransmit(_ call: PendingCall, on socket: ClientSocket) {
+        guard !call.awaitingTransmit else { return }
+        call.awaitingTransmit = true
+        socket.sendQueue.append(call)
+    }
+
+    /// Sends what waited for room on a pipelined connection, in order, until it is full again.
+    private func flushSendQueue(_ socket: ClientSocket) {
+        while let call = socket.sendQueue.first {
+            // A call that ended, timed out or moved on since it queued is skipped.
+            guard call.state == .inFlight, call.socket === socket else {
+                call.awaitingTransmit = false
+                socket.sendQueue.removeFirst()
+                continue
+            }
+            do {
+                try self.transmit(call, on: socket, now: self.clock.now)
+            } catch let error as ZMQError where error.code == .wouldBlock {
+                return
+            } catch {
+                call.awaitingTransmit = false
+                socket.sendQueue.removeFirst()
+                self.detachSocket(from: call, healthy: false)
+                let now = self.clock.now
+                self.perform(
+                    self.machine.attemptFailed(&call.decisions, .sendFailed("\(error)"), guards: &call.pool.guards, using: &self.random, now: now),
+                    for: call
+                )
+                continue
+            }
+            call.awaitingTransmit = false
+            socket.sendQueue.removeFirst()
+        }
     }
 
     // MARK: Replies
@@ -411,6 +501,10 @@ final class EngineCore {
             return
         }
         self.needsCheck(socket)
+        if socket.isPipelined {
+            self.handlePipelinedReply(frames, on: socket)
+            return
+        }
         // In resend mode a reply may arrive while the call backs off: it answers the same request.
         guard let call = socket.call, call.state == .inFlight || call.state == .backingOff else {
             return
@@ -437,6 +531,39 @@ final class EngineCore {
                 outcome = .final(.protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)").keeping(error))
             }
         }
+        self.deliver(outcome, body: body, serverEpoch: serverEpoch, to: call)
+    }
+
+    /// A reply on a pipelined connection: matched by request id, or dropped as stray (a duplicate,
+    /// an id this connection is not waiting for, a malformed message) with the connection going on.
+    private func handlePipelinedReply(_ frames: [[UInt8]], on socket: ClientSocket) {
+        socket.lastSignOfLife = self.clock.now
+        guard frames.count >= 2, frames[0].isEmpty else {
+            self.dropStray(on: socket, "no empty delimiter frame")
+            return
+        }
+        let header: ReplyHeader
+        let body: [[UInt8]]
+        do {
+            (header, body) = try ReplyMessage.decode(frames: Array(frames[1...]))
+        } catch {
+            self.dropStray(on: socket, "\(error)")
+            return
+        }
+        guard let call = socket.outstanding[header.requestID], call.state == .inFlight || call.state == .backingOff else {
+            self.dropStray(on: socket, "no request \(header.requestID) outstanding")
+            return
+        }
+        self.deliver(self.outcome(of: header, for: call), body: body, serverEpoch: header.epoch, to: call)
+    }
+
+    private func dropStray(on socket: ClientSocket, _ reason: String) {
+        self.metrics.strayReplies.increment()
+        self.logger.debug("stray reply dropped", metadata: ["endpoint": "\(socket.pool.endpoint)", "error": "\(reason)"])
+    }
+
+    /// Ends or retries a call by what its reply said.
+    private func deliver(_ outcome: EngineStateMachine.ReplyOutcome, body: [[UInt8]], serverEpoch: UInt64, to call: PendingCall) {
         let now = self.clock.now
         let (socketAction, next) = self.machine.replied(&call.decisions, outcome, guards: &call.pool.guards, using: &self.random, now: now)
         self.apply(socketAction, to: call)
@@ -532,7 +659,13 @@ final class EngineCore {
         guard let failure = socket.handshakeFailure else { return }
         let reason = failure.code == .noDetail ? "CURVE handshake failed repeatedly; is the server public key right?" : "\(failure)"
         self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(reason)"])
-        if let call = socket.call {
+        if socket.isPipelined {
+            let calls = socket.outstanding.values.sorted { $0.requestID < $1.requestID }
+            self.closeSocket(socket)
+            for call in calls {
+                self.fail(call, .authenticationFailed(endpoint: call.endpoint.address, message: reason, underlying: failure))
+            }
+        } else if let call = socket.call {
             self.detachSocket(from: call, healthy: false)
             self.fail(call, .authenticationFailed(endpoint: call.endpoint.address, message: reason, underlying: failure))
         } else {
@@ -544,6 +677,10 @@ final class EngineCore {
     // MARK: Failure and retry
 
     private func attemptTimedOut(_ call: PendingCall) {
+        if let connection = call.socket, connection.isPipelined,
+           self.machine.connectionIsSilent(lastSignOfLife: connection.lastSignOfLife, now: self.clock.now, attemptTimeout: call.policy.attemptTimeout) {
+            self.rebuild(connection, timedOut: call)
+        }
         self.metrics.timeouts.increment()
         self.emit(call, .timedOut(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
         let (socketAction, next) = self.machine.attemptTimedOut(
@@ -554,6 +691,26 @@ final class EngineCore {
         )
         self.apply(socketAction, to: call)
         self.perform(next, for: call)
+    }
+
+    /// Destroys a pipelined connection that showed no sign of life: closed with `LINGER 0`, every
+    /// other request in flight on it has its attempt end (each retried, after its backoff, on a
+    /// new connection, or failed), and requests backing off go to the new connection when due.
+    private func rebuild(_ connection: ClientSocket, timedOut: PendingCall) {
+        let now = self.clock.now
+        let silentFor = connection.lastSignOfLife.duration(to: now)
+        let calls = connection.outstanding.values.sorted { $0.requestID < $1.requestID }
+        self.closeSocket(connection)
+        self.metrics.connectionsRebuilt.increment()
+        self.logger.debug("pipelined connection rebuilt", metadata: ["endpoint": "\(connection.pool.endpoint)", "event": "no reply for \(silentFor)"])
+        for call in calls where call !== timedOut && call.state == .inFlight {
+            self.metrics.timeouts.increment()
+            self.emit(call, .timedOut(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
+            self.perform(
+                self.machine.connectionLost(&call.decisions, silentFor: silentFor, guards: &call.pool.guards, using: &self.random, now: now),
+                for: call
+            )
+        }
     }
 
     private func retry(_ call: PendingCall) {
@@ -637,6 +794,11 @@ final class EngineCore {
     private func detachSocket(from call: PendingCall, healthy: Bool) {
         guard let socket = call.socket else { return }
         call.socket = nil
+        if socket.isPipelined {
+            // The connection is shared: only the call leaves it.
+            socket.outstanding.removeValue(forKey: call.requestID)
+            return
+        }
         socket.call = nil
         if healthy, socket.handshakeFailure == nil {
             self.returnToPool(socket)
@@ -659,6 +821,9 @@ final class EngineCore {
         socket.close()
         let pool = socket.pool
         pool.open -= 1
+        if pool.connection === socket {
+            pool.connection = nil
+        }
         self.pollerDirty = true
         // The pool has room again: a waiting call may open a socket of its own.
         if !self.machine.isClosing, let next = pool.waiting.popFirst() {

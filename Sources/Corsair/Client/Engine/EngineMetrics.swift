@@ -9,6 +9,10 @@ struct EngineMetrics {
     let budgetRefusals: Counter
     let breakerRejections: Counter
     let staleReplies: Counter
+    /// Replies a pipelined connection dropped: duplicates, unknown request ids, malformed.
+    let strayReplies: Counter
+    /// Pipelined connections destroyed for silence and rebuilt.
+    let connectionsRebuilt: Counter
     let pushbacks: Counter
     let latency: Timer
     let inFlight: Gauge
@@ -25,6 +29,8 @@ struct EngineMetrics {
         self.budgetRefusals = Counter(label: "\(prefix)_retry_budget_refusals_total")
         self.breakerRejections = Counter(label: "\(prefix)_breaker_rejections_total")
         self.staleReplies = Counter(label: "\(prefix)_stale_replies_total")
+        self.strayReplies = Counter(label: "\(prefix)_stray_replies_total")
+        self.connectionsRebuilt = Counter(label: "\(prefix)_connections_rebuilt_total")
         self.pushbacks = Counter(label: "\(prefix)_pushbacks_total")
         self.latency = Timer(label: "\(prefix)_request_duration")
         self.inFlight = Gauge(label: "\(prefix)_requests_in_flight")

@@ -12,6 +12,15 @@ final class PendingCall {
         let submittedAt: ContinuousClock.Instant
         let cancellation: CancellationFlag?
         let completion: @Sendable (Result<Reply, CorsairError>) -> Void
+
+        /// The policy the call runs under: a raw request carries no request id to match a
+        /// pipelined reply by, so it goes the Lazy Pirate way instead.
+        var effectivePolicy: RetryPolicy {
+            guard self.options.raw, self.policy.mode == .pipelined else { return self.policy }
+            var policy = self.policy
+            policy.mode = .recreate
+            return policy
+        }
     }
 
     let requestID: UInt64
@@ -29,6 +38,8 @@ final class PendingCall {
     /// again to find it. Strong, because an unowned load costs atomic operations on every use; the
     /// pool holds the call back only while it waits in the queue, which it leaves before it ends.
     let pool: EndpointPool
+    /// Set while the call waits in its pipelined connection's send queue.
+    var awaitingTransmit = false
     /// Bumped whenever the call's pending timer is replaced, so that stale heap entries are skipped.
     var timerGeneration: UInt64 = 0
 
@@ -41,7 +52,7 @@ final class PendingCall {
         self.completion = submission.completion
         self.pool = pool
         self.decisions = EngineStateMachine.Call(
-            policy: submission.policy,
+            policy: submission.effectivePolicy,
             endpoint: submission.endpoint.address,
             submittedAt: submission.submittedAt
         )

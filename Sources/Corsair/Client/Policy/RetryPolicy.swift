@@ -18,6 +18,13 @@ public struct RetryPolicy: Sendable, Hashable {
         /// Keep the socket, with `REQ_RELAXED` and `REQ_CORRELATE` set, and resend on it. Cheaper,
         /// and replies to earlier attempts are discarded by correlation.
         case resend
+        /// One DEALER connection per endpoint carries many requests at once, each framed as a REQ
+        /// socket frames it (so servers need no change) and its reply matched by request id. A
+        /// timed-out request is resent with the same request id on the same connection; only when
+        /// the connection shows no sign of life (no reply to any of its requests) for an attempt
+        /// timeout is it closed with `LINGER 0`, reopened, and every request on it resent. Raw
+        /// requests, which carry no request id, use ``recreate`` instead.
+        case pipelined
     }
 
     /// The most sends per request, counting the first; at least 1. Default: 3.

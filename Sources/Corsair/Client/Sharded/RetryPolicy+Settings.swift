@@ -37,7 +37,11 @@ extension RetryPolicy {
             self.circuitBreaker = breaker
         }
         if let mode = settings.mode {
-            self.mode = mode == .resend ? .resend : .recreate
+            switch mode {
+            case .recreate: self.mode = .recreate
+            case .resend: self.mode = .resend
+            case .pipelined: self.mode = .pipelined
+            }
         }
     }
 }

@@ -16,11 +16,13 @@ import ZeroMQ
 /// what concerns the whole engine (whether it is closing). Nothing here allocates on the request
 /// path: calls and guards are plain values, steps are enums.
 ///
-/// Pipelining (a DEALER socket carrying many requests at once) is meant to be new transitions over
-/// the same values rather than a second engine: which socket a ``Next/send(attemptDeadline:)``
-/// goes on, a reply matched by request id among many in flight, and the loss of one socket
-/// failing every call on it are the engine's and the new transitions' concern; admission,
-/// deadlines, retries, budget and breaker stay as they are.
+/// Pipelining (``RetryPolicy/Mode/pipelined``: a DEALER connection carrying many requests at once)
+/// is a few transitions over the same values rather than a second engine: a timed-out attempt
+/// keeps its connection and is resent on it (``attemptTimedOut(_:guards:using:now:)``), whether
+/// the connection itself is dead is ``connectionIsSilent(lastSignOfLife:now:attemptTimeout:)``,
+/// and a destroyed connection ends the attempt of every request on it
+/// (``connectionLost(_:silentFor:guards:using:now:)``). Admission, deadlines, retries, budget and breaker
+/// stay as they are.
 package struct EngineStateMachine {
     /// One request's part of the machine.
     package struct Call: Sendable {
@@ -105,8 +107,11 @@ package struct EngineStateMachine {
     }
 
     /// What the engine does with the socket a call held.
+    ///
+    /// A pipelined connection is shared: ``release`` and ``close`` only take the call off it, and
+    /// the connection is closed only when it shows no sign of life.
     package enum SocketAction: Hashable, Sendable {
-        /// Leave it with the call (resend mode sends again on it).
+        /// Leave it with the call (resend and pipelined modes send again on it).
         case keep
         /// Its exchange is complete: back to the pool.
         case release
@@ -126,6 +131,8 @@ package struct EngineStateMachine {
     /// Why an attempt failed.
     package enum AttemptFailure: Sendable {
         case timedOut
+        /// The pipelined connection the attempt went on showed no sign of life and was destroyed.
+        case connectionLost(silentFor: Duration)
         case sendFailed(String)
         case pushback(retryAfter: Duration, reason: String, olderServerEpoch: UInt64?)
     }
@@ -239,7 +246,8 @@ package struct EngineStateMachine {
         case .pushback(let retryAfter, let reason, let olderServerEpoch):
             // A REQ socket whose exchange completed may send again, in either mode; resend mode
             // keeps it for the retry.
-            let socket: SocketAction = call.policy.mode == .recreate ? .release : .keep
+            // A pipelined call leaves its connection: the retry goes on whichever is current then.
+            let socket: SocketAction = call.policy.mode == .resend ? .keep : .release
             let failure = AttemptFailure.pushback(retryAfter: retryAfter, reason: reason, olderServerEpoch: olderServerEpoch)
             return (socket, self.attemptFailed(&call, failure, guards: &guards, using: &random, now: now))
         }
@@ -253,8 +261,35 @@ package struct EngineStateMachine {
         now: ContinuousClock.Instant
     ) -> (socket: SocketAction, next: Next) {
         // A REQ socket that sent without a reply can never send again: recreate mode rebuilds it.
+        // A pipelined call stays on its connection, so a late reply to this attempt still answers
+        // it and the retry goes out there with the same request id.
         let socket: SocketAction = call.policy.mode == .recreate ? .close : .keep
         return (socket, self.attemptFailed(&call, .timedOut, guards: &guards, using: &random, now: now))
+    }
+
+    /// Whether a pipelined connection is dead: no reply to any of its requests (nor, since it
+    /// last had none outstanding, any request sent) for a whole attempt timeout.
+    ///
+    /// A reply to any request is a sign of life, so one slow request among answered ones times
+    /// out alone and is resent; only a connection silent for everyone is destroyed.
+    package func connectionIsSilent(
+        lastSignOfLife: ContinuousClock.Instant,
+        now: ContinuousClock.Instant,
+        attemptTimeout: Duration
+    ) -> Bool {
+        lastSignOfLife.advanced(by: attemptTimeout) <= now
+    }
+
+    /// The pipelined connection carrying the call's attempt was destroyed for silence: the attempt
+    /// failed, and the call is retried (on a new connection) or fails like any failed attempt.
+    package mutating func connectionLost(
+        _ call: inout Call,
+        silentFor: Duration,
+        guards: inout Guards,
+        using random: inout some RandomNumberGenerator,
+        now: ContinuousClock.Instant
+    ) -> Next {
+        self.attemptFailed(&call, .connectionLost(silentFor: silentFor), guards: &guards, using: &random, now: now)
     }
 
     /// Decides whether a failed attempt is retried, and when; otherwise how the call fails.
@@ -274,6 +309,8 @@ package struct EngineStateMachine {
             reason = "no reply to attempt \(call.attempt) before the deadline"
         case .timedOut:
             reason = "no reply within \(Self.describe(call.policy.attemptTimeout))"
+        case .connectionLost(let silentFor):
+            reason = "connection rebuilt: no reply to any request on it for \(Self.describe(silentFor))"
         case .sendFailed(let detail):
             reason = "send failed: \(detail)"
         case .pushback(let after, let why, let epoch):
@@ -320,7 +357,13 @@ package struct EngineStateMachine {
     /// The caller cancelled. Returns what to do with a socket the call holds: an exchange left
     /// unfinished resets it, except in resend mode between attempts.
     package mutating func cancelled(_ call: inout Call) -> (socket: SocketAction, next: Next) {
-        let socket: SocketAction = call.state != .inFlight && call.policy.mode == .resend ? .release : .close
+        let socket: SocketAction
+        switch call.policy.mode {
+        case .recreate: socket = .close
+        case .resend: socket = call.state != .inFlight ? .release : .close
+        // Its reply, should one come, is dropped as stray; the connection carries on.
+        case .pipelined: socket = .release
+        }
         return (socket, .fail(.cancelled(attempts: call.attempt, endpoint: call.endpoint)))
     }
 
