@@ -139,6 +139,26 @@ struct ReshardTests {
         Issue.record("corsair load made no progress")
     }
 
+    /// A three-shard slot map at epoch 1 written as both the servers' and the client's file, and the
+    /// map of epoch 2 that moves slots 0-2730 from s0 to s1.
+    static func slotMoveFiles() throws -> (scratch: ScratchDirectory, ids: [String], after: String) {
+        let scratch = try ScratchDirectory()
+        let before = Self.slotMap(scratch, epoch: 1, [("s0", ["0-5460"]), ("s1", ["5461-10922"]), ("s2", ["10923-16383"])])
+        let after = Self.slotMap(scratch, epoch: 2, [("s0", ["2731-5460"]), ("s1", ["0-2730", "5461-10922"]), ("s2", ["10923-16383"])])
+        try scratch.write("servers.yaml", before)
+        try scratch.write("client.yaml", before)
+        return (scratch, ["s0", "s1", "s2"], after)
+    }
+
+    /// One `corsair serve --config` process per shard, each listening.
+    static func serveAll(_ config: String, shards ids: [String]) async throws -> [ChildProcess] {
+        var processes: [ChildProcess] = []
+        for id in ids {
+            processes.append(try await Self.serve(config, shard: id))
+        }
+        return processes
+    }
+
     /// The load's JSON summary.
     static func summary(_ load: ChildProcess) async throws -> [String: Any] {
         let status = await load.waitForExit(timeout: .seconds(120))
@@ -150,16 +170,9 @@ struct ReshardTests {
 
     @Test("corsair load under a slot move: the servers' file first, the clients' later; nothing lost, nothing misrouted", .timeLimit(.minutes(3)))
     func loadUnderSlotMove() async throws {
-        let scratch = try ScratchDirectory()
-        let ids = ["s0", "s1", "s2"]
-        let before = Self.slotMap(scratch, epoch: 1, [("s0", ["0-5460"]), ("s1", ["5461-10922"]), ("s2", ["10923-16383"])])
-        let after = Self.slotMap(scratch, epoch: 2, [("s0", ["2731-5460"]), ("s1", ["0-2730", "5461-10922"]), ("s2", ["10923-16383"])])
-        let servers = try scratch.write("servers.yaml", before)
-        let client = try scratch.write("client.yaml", before)
-        var processes: [ChildProcess] = []
-        for id in ids {
-            processes.append(try await Self.serve(servers, shard: id))
-        }
+        let (scratch, ids, after) = try Self.slotMoveFiles()
+        let (servers, client) = (scratch.file("servers.yaml"), scratch.file("client.yaml"))
+        let processes = try await Self.serveAll(servers, shards: ids)
         defer { for server in processes where server.isRunning { server.signal(SIGKILL) } }
         let keys = 20
         let load = try Self.load(client, requests: 6000, keys: keys)
@@ -198,16 +211,9 @@ struct ReshardTests {
 
     @Test("thousands of stale-client requests answered under a newer epoch make the client read its file once", .timeLimit(.minutes(3)))
     func staleBurstReloadsOnce() async throws {
-        let scratch = try ScratchDirectory()
-        let ids = ["s0", "s1", "s2"]
-        let before = Self.slotMap(scratch, epoch: 1, [("s0", ["0-5460"]), ("s1", ["5461-10922"]), ("s2", ["10923-16383"])])
-        let after = Self.slotMap(scratch, epoch: 2, [("s0", ["2731-5460"]), ("s1", ["0-2730", "5461-10922"]), ("s2", ["10923-16383"])])
-        let servers = try scratch.write("servers.yaml", before)
-        let client = try scratch.write("client.yaml", before)
-        var processes: [ChildProcess] = []
-        for id in ids {
-            processes.append(try await Self.serve(servers, shard: id))
-        }
+        let (scratch, ids, after) = try Self.slotMoveFiles()
+        let (servers, client) = (scratch.file("servers.yaml"), scratch.file("client.yaml"))
+        let processes = try await Self.serveAll(servers, shards: ids)
         defer { for server in processes where server.isRunning { server.signal(SIGKILL) } }
         let load = try ChildProcess(
             "corsair",
