@@ -1,6 +1,7 @@
 import Corsair
 import Foundation
 import HeapModule
+import UnitText
 
 /// Runs a ``SimulationScenario`` in virtual time and reports what its clients saw.
 ///

@@ -143,14 +143,3 @@ extension String {
     }
 }
 
-extension Duration {
-    /// Whole nanoseconds, saturating at the ends of `Int64`.
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = self.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        let (sum, overflowSum) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        guard !overflowSum else { return seconds < 0 ? .min : .max }
-        return sum
-    }
-}

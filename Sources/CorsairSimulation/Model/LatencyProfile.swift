@@ -1,3 +1,5 @@
+import UnitText
+
 /// One shard's reply-time distribution, given by a few quantiles and sampled between them.
 ///
 /// A sample draws a uniform quantile and interpolates linearly between the known points

@@ -1,6 +1,7 @@
 import Corsair
 import Foundation
 import Histogram
+import UnitText
 
 /// What a simulated run's clients saw: successes, latency, retry amplification, how fast requests
 /// to a dead shard fail, and how long the cluster takes to come back after a fault.

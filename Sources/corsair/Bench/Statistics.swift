@@ -1,3 +1,5 @@
+import UnitText
+
 /// Small helpers for summarising samples.
 enum Statistics {
     /// The median; 0 for no samples.
@@ -13,7 +15,6 @@ enum Statistics {
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return UInt64(max(0, seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000))
+        UInt64(max(0, duration.nanosecondsClamped))
     }
 }

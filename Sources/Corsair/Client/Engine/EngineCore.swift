@@ -2,6 +2,7 @@ import CoreMetrics
 import DequeModule
 import HeapModule
 import Logging
+import UnitText
 import ZeroMQ
 
 /// The I/O thread's side of a ``ClientEngine``: every socket, pool, call and timer.
@@ -744,7 +745,7 @@ final class EngineCore {
     private func succeed(_ call: PendingCall, body: [[UInt8]], serverEpoch: UInt64, now: ContinuousClock.Instant) {
         self.detachSocket(from: call, healthy: true)
         let latency = call.submittedAt.duration(to: now)
-        self.metrics.latency.recordNanoseconds(Self.nanoseconds(latency))
+        self.metrics.latency.recordNanoseconds(latency.nanosecondsClamped)
         let reply = Reply(
             body: body,
             attempts: call.attempt,
@@ -877,10 +878,5 @@ final class EngineCore {
         let event = event()
         perRequest?(event)
         engineWide?(event)
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
     }
 }
