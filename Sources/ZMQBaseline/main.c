@@ -5,7 +5,10 @@
 //       round trips of BYTES (after W untimed ones). Prints one JSON object with percentiles.
 //   ZMQBaseline fanin --clients C --count N --size BYTES [--io-threads T]
 //       A ROUTER echo thread and C client threads, each with its own REQ socket, doing N round
-//       trips between them. Prints one JSON object with the request rate.
+//       trips between them. The ROUTER has a libzmq context of its own, as a server process would,
+//       so each side has its own I/O threads. Prints one JSON object with the request rate and the
+//       CPU per request of each side: the client threads, the echo thread, and each context's
+//       libzmq threads (ZMQbg/…, the server's named 1/ZMQbg/…), all over the timed requests only.
 //   ZMQBaseline echo-server --bind ENDPOINT
 //       A plain REP echo server. Prints "listening <endpoint>" first, runs until SIGINT or
 //       SIGTERM, then exits 0.
@@ -15,6 +18,7 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -82,6 +86,57 @@ static uint64_t now_ns(void) {
         fail_errno(errno);
     }
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/// CPU time of a clock such as CLOCK_THREAD_CPUTIME_ID, in nanoseconds.
+static uint64_t cpu_ns(clockid_t clock) {
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) {
+        fail_errno(errno);
+    }
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/// CPU used so far by this process's libzmq threads (named ZMQbg/…), split by context: threads
+/// whose name starts with `server_prefix` go to `server`, the other ZMQbg threads to `client`.
+/// From /proc/self/task/TID/schedstat, whose first field is nanoseconds on a CPU.
+static void libzmq_cpu_ns(const char *server_prefix, uint64_t *client, uint64_t *server) {
+    *client = 0;
+    *server = 0;
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL) {
+        return;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] == '.') {
+            continue;
+        }
+        char path[320];
+        char name[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
+        FILE *file = fopen(path, "r");
+        if (file == NULL) {
+            continue;
+        }
+        bool named = fgets(name, sizeof name, file) != NULL;
+        fclose(file);
+        bool is_server = named && strncmp(name, server_prefix, strlen(server_prefix)) == 0;
+        if (!named || (!is_server && strncmp(name, "ZMQbg/", 6) != 0)) {
+            continue;
+        }
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", entry->d_name);
+        file = fopen(path, "r");
+        if (file == NULL) {
+            continue;
+        }
+        unsigned long long nanoseconds = 0;
+        if (fscanf(file, "%llu", &nanoseconds) == 1) {
+            *(is_server ? server : client) += nanoseconds;
+        }
+        fclose(file);
+    }
+    closedir(tasks);
 }
 
 // MARK: - Arguments
@@ -443,6 +498,8 @@ typedef struct {
     size_t size;
     size_t requests;
     barrier_t *ready;
+    /// The thread's own CPU over its timed requests, set when it ends.
+    uint64_t cpu_ns;
 } client_job_t;
 
 static void *fanin_client(void *argument) {
@@ -454,9 +511,11 @@ static void *fanin_client(void *argument) {
     // One untimed round trip, so that connecting is not part of the measurement.
     round_trip(socket, job->payload, job->size, &reply);
     barrier_wait(job->ready);
+    uint64_t cpu_start = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
     for (size_t i = 0; i < job->requests; i++) {
         round_trip(socket, job->payload, job->size, &reply);
     }
+    job->cpu_ns = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu_start;
     check(zmq_msg_close(&reply));
     close_socket(socket);
     return NULL;
@@ -477,15 +536,24 @@ static int run_fanin(const options_t *options) {
     size_t size = (size_t)options->size;
 
     void *context = make_context(options->io_threads);
-    // Room for every client's socket, the server's and libzmq's own, beyond the default 1023.
+    // Room for every client's socket and libzmq's own, beyond the default 1023.
     if (clients + 16 > 1023) {
         check(zmq_ctx_set(context, ZMQ_MAX_SOCKETS, (int)(clients + 16)));
     }
-    void *server = make_socket(context, ZMQ_ROUTER);
+    // The server's own context; its threads are named 1/ZMQbg/… (set before its first socket
+    // starts them), so their CPU can be told from the clients' context's.
+    void *server_context = make_context(options->io_threads);
+    check(zmq_ctx_set(server_context, ZMQ_THREAD_NAME_PREFIX, 1));
+    void *server = make_socket(server_context, ZMQ_ROUTER);
     char *endpoint = bind_socket(server, "tcp://127.0.0.1:*");
     // ROUTER's echo is the REP one without the envelope handling: the identity and the empty
     // delimiter go back as they came.
     pthread_t echo = start_thread(echo_thread, server);
+    clockid_t echo_clock;
+    int clock_rc = pthread_getcpuclockid(echo, &echo_clock);
+    if (clock_rc != 0) {
+        fail_errno(clock_rc);
+    }
 
     unsigned char *payload = make_payload(size);
     barrier_t ready;
@@ -501,23 +569,43 @@ static int run_fanin(const options_t *options) {
             .size = size,
             .requests = count / clients + (i < count % clients ? 1 : 0),
             .ready = &ready,
+            .cpu_ns = 0,
         };
         threads[i] = start_thread(fanin_client, &jobs[i]);
     }
     barrier_wait(&ready);
     uint64_t start = now_ns();
+    uint64_t echo_start = cpu_ns(echo_clock);
+    uint64_t client_io_start, server_io_start;
+    libzmq_cpu_ns("1/ZMQbg/", &client_io_start, &server_io_start);
     for (size_t i = 0; i < clients; i++) {
         join_thread(threads[i]);
     }
     uint64_t elapsed = now_ns() - start;
+    // The echo thread and every libzmq thread live on until the contexts end, so nothing they
+    // did during the timed requests is lost.
+    uint64_t echo_cpu = cpu_ns(echo_clock) - echo_start;
+    uint64_t client_io_end, server_io_end;
+    libzmq_cpu_ns("1/ZMQbg/", &client_io_end, &server_io_end);
+    uint64_t client_cpu = 0;
+    for (size_t i = 0; i < clients; i++) {
+        client_cpu += jobs[i].cpu_ns;
+    }
 
-    check(zmq_ctx_shutdown(context));
+    check(zmq_ctx_shutdown(server_context));
     join_thread(echo);
+    terminate_context(server_context);
     terminate_context(context);
 
     double seconds = (double)elapsed / 1e9;
-    printf("{\"mode\":\"fanin\",\"clients\":%zu,\"requests\":%zu,\"size\":%zu,\"seconds\":%.6f,\"rps\":%.1f}\n",
-           clients, count, size, seconds, seconds > 0 ? (double)count / seconds : 0.0);
+    double per_request_us = 1.0 / (double)count / 1000.0;
+    printf("{\"mode\":\"fanin\",\"clients\":%zu,\"requests\":%zu,\"size\":%zu,\"seconds\":%.6f,\"rps\":%.1f,"
+           "\"client_app_cpu_us\":%.3f,\"client_io_cpu_us\":%.3f,\"server_app_cpu_us\":%.3f,\"server_io_cpu_us\":%.3f}\n",
+           clients, count, size, seconds, seconds > 0 ? (double)count / seconds : 0.0,
+           (double)client_cpu * per_request_us,
+           (double)(client_io_end - client_io_start) * per_request_us,
+           (double)echo_cpu * per_request_us,
+           (double)(server_io_end - server_io_start) * per_request_us);
     fflush(stdout);
 
     barrier_destroy(&ready);

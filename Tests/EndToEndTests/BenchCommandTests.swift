@@ -22,6 +22,7 @@ struct BenchCommandTests {
             let number = (value as? NSNumber)?.doubleValue
             #expect(number.map { $0.isFinite && $0 > 0 } == true, "\(path) = \(String(describing: value))")
         }
+        try Self.checkCPU(object)
         let rtt = try #require(object["rtt"] as? [[String: Any]])
         #expect(Set(rtt.compactMap { $0["size"] as? Int }) == [64, 4096, 1 << 20])
         for entry in rtt {
@@ -32,6 +33,38 @@ struct BenchCommandTests {
                     #expect(number.map { $0.isFinite && $0 > 0 } == true, "rtt \(entry["size"] ?? "?") \(side).\(key)")
                 }
             }
+        }
+    }
+
+    /// Every fan-in round's CPU per request, per side: positive, finite, and within reach of a
+    /// request's real cost (bounds that no machine's load pushes a figure across: a request costs
+    /// microseconds, not seconds); the split adds up, and a Corsair side names its threads.
+    private static func checkCPU(_ object: [String: Any]) throws {
+        for key in ["req_cpu_ratio", "pipelined_cpu_ratio"] {
+            let ratio = (object[key] as? NSNumber)?.doubleValue
+            #expect(ratio.map { $0.isFinite && $0 > 0.01 && $0 < 100 } == true, "\(key) = \(String(describing: ratio))")
+        }
+        let rounds = try #require(object["fanin_cpu"] as? [String: Any])
+        for round in ["raw_16", "corsair_16", "corsair_64", "pipelined_16", "pipelined_64", "pipelined_256"] {
+            let entry = rounds[round] as? [String: Any]
+            let total = (entry?["total_us"] as? NSNumber)?.doubleValue ?? -1
+            #expect(total > 0.5 && total < 100_000, "fanin_cpu.\(round).total_us = \(total)")
+            var sides = 0.0
+            for side in ["client", "server"] {
+                let figures = entry?[side] as? [String: Any]
+                let number = { (key: String) in (figures?[key] as? NSNumber)?.doubleValue ?? -1 }
+                // libzmq's I/O threads move every byte of every request on both sides.
+                #expect(number("app_us") > 0 && number("io_us") > 0, "fanin_cpu.\(round).\(side) = \(String(describing: figures))")
+                #expect(abs(number("app_us") + number("io_us") - number("total_us")) < 0.01 * number("total_us") + 0.01)
+                sides += number("total_us")
+                if round != "raw_16" {
+                    let threads = figures?["threads"] as? [String: Any] ?? [:]
+                    #expect(threads.keys.contains { $0.hasPrefix("ZMQbg/") }, "fanin_cpu.\(round).\(side).threads = \(threads.keys.sorted())")
+                    let engine = side == "client" ? "corsair-client" : "corsair-server"
+                    #expect(threads.keys.contains(engine), "fanin_cpu.\(round).\(side).threads = \(threads.keys.sorted())")
+                }
+            }
+            #expect(abs(sides - total) < 0.01 * total + 0.01, "fanin_cpu.\(round): sides \(sides), total \(total)")
         }
     }
 }

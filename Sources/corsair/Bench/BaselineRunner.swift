@@ -10,6 +10,12 @@ struct BaselineRunner: Sendable {
 
     struct FanIn: Decodable, Sendable {
         let rps: Double
+        /// CPU µs per timed request: the REQ threads, the clients' context's libzmq threads, the
+        /// echo thread, the server's context's libzmq threads.
+        let client_app_cpu_us: Double
+        let client_io_cpu_us: Double
+        let server_app_cpu_us: Double
+        let server_io_cpu_us: Double
     }
 
     let executable: URL
@@ -28,8 +34,16 @@ struct BaselineRunner: Sendable {
         return LatencySummary(p50: result.p50_us, p99: result.p99_us, p999: result.p999_us)
     }
 
-    func fanIn(clients: Int, requests: Int, size: Int) async throws -> Double {
-        try await self.run(JSONDecoder.self, FanIn.self, ["fanin", "--clients", "\(clients)", "--count", "\(requests)", "--size", "\(size)"]).rps
+    /// The ROUTER echo against `clients` lock-step REQ threads: the rate, and each side's CPU.
+    func fanIn(clients: Int, requests: Int, size: Int) async throws -> ThroughputBench.Round {
+        let result = try await self.run(
+            JSONDecoder.self, FanIn.self, ["fanin", "--clients", "\(clients)", "--count", "\(requests)", "--size", "\(size)"]
+        )
+        let cpu = CPUPerRequest(
+            client: .init(app: result.client_app_cpu_us, io: result.client_io_cpu_us),
+            server: .init(app: result.server_app_cpu_us, io: result.server_io_cpu_us)
+        )
+        return .init(rps: result.rps, cpu: cpu)
     }
 
     /// Runs the program to its end without blocking a concurrency thread: the termination handler

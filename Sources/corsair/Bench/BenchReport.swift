@@ -46,6 +46,27 @@ struct BenchReport: Sendable, Codable {
         }
     }
 
+    /// CPU µs per request of each fan-in round, per side (medians over the rounds): raw libzmq's
+    /// REQ threads against its ROUTER echo thread, and Corsair's client (this process) against
+    /// its server (a `corsair serve` child process).
+    struct FanInCPU: Sendable, Codable {
+        var raw16: CPUPerRequest
+        var corsair16: CPUPerRequest
+        var corsair64: CPUPerRequest
+        var pipelined16: CPUPerRequest
+        var pipelined64: CPUPerRequest
+        var pipelined256: CPUPerRequest
+
+        enum CodingKeys: String, CodingKey {
+            case raw16 = "raw_16"
+            case corsair16 = "corsair_16"
+            case corsair64 = "corsair_64"
+            case pipelined16 = "pipelined_16"
+            case pipelined64 = "pipelined_64"
+            case pipelined256 = "pipelined_256"
+        }
+    }
+
     struct Resources: Sendable, Codable {
         /// The first storm: it also grows the allocator's arenas, which glibc keeps.
         var warmup: ReconnectStorm.Report
@@ -69,6 +90,11 @@ struct BenchReport: Sendable, Codable {
     var fanInRatio: Double
     /// Pipelined Corsair at 64 in flight / raw ROUTER with 16 lock-step REQ threads.
     var pipelinedFanInRatio: Double
+    var fanInCPU: FanInCPU
+    /// Both sides' CPU per request: Corsair REQ mode at 16 in flight / raw with 16 REQ threads.
+    var reqCPURatio: Double
+    /// Both sides' CPU per request: pipelined Corsair at 64 in flight / raw with 16 REQ threads.
+    var pipelinedCPURatio: Double
     var clusterRPS: Double
     var reconnectCostMicroseconds: Double
     var lookup: LookupBench.Result
@@ -81,6 +107,9 @@ struct BenchReport: Sendable, Codable {
         case fanIn = "fanin"
         case fanInRatio = "fanin_ratio"
         case pipelinedFanInRatio = "pipelined_fanin_ratio"
+        case fanInCPU = "fanin_cpu"
+        case reqCPURatio = "req_cpu_ratio"
+        case pipelinedCPURatio = "pipelined_cpu_ratio"
         case clusterRPS = "cluster_rps"
         case reconnectCostMicroseconds = "reconnect_cost_us"
     }

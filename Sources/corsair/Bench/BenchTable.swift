@@ -29,6 +29,8 @@ enum BenchTable {
         lines.append(self.row(["pipelined, 256 in flight", self.number(report.fanIn.pipelinedRPS256, 0)], width: 34))
         lines.append(self.row(["3-shard cluster, 64 in flight", self.number(report.clusterRPS, 0)], width: 34))
         lines.append("")
+        lines.append(contentsOf: self.cpu(report))
+        lines.append("")
         lines.append(self.row(["timeout-and-reconnect cost", "\(self.number(report.reconnectCostMicroseconds, 0)) µs"], width: 34))
         lines.append(self.row(["lookup, slots", "\(self.number(report.lookup.slotsNanosecondsPerKey, 1)) ns/key"], width: 34))
         lines.append(self.row(["lookup, jump", "\(self.number(report.lookup.jumpNanosecondsPerKey, 1)) ns/key"], width: 34))
@@ -44,11 +46,35 @@ enum BenchTable {
         lines.append(self.target("rtt_ratio", report.rttRatio, "≤ 1.10", report.rttRatio <= 1.10))
         lines.append(self.target("fanin_ratio", report.fanInRatio, "≥ 0.90", report.fanInRatio >= 0.9))
         lines.append(self.target("pipelined_fanin_ratio", report.pipelinedFanInRatio, "≥ 2.00", report.pipelinedFanInRatio >= 2))
+        lines.append(self.target("req_cpu_ratio", report.reqCPURatio, "≤ 1.30", report.reqCPURatio <= 1.3))
         let lookup = max(report.lookup.slotsNanosecondsPerKey, report.lookup.jumpNanosecondsPerKey)
         lines.append(self.target("lookup ns/key (worst)", lookup, "≤ 100", lookup <= 100))
         lines.append(self.target("fds change %", resources.fdsChangePercent, "≤ 5", resources.fdsChangePercent <= 5))
         lines.append(self.target("RSS change %", resources.rssChangePercent, "≤ 5", resources.rssChangePercent <= 5))
         return lines.joined(separator: "\n")
+    }
+
+    /// The fan-in rounds' CPU per request, each side split into application and libzmq threads.
+    private static func cpu(_ report: BenchReport) -> [String] {
+        let cpu = report.fanInCPU
+        var lines = [
+            "Fan-in CPU per request (µs; medians of the rounds; client and server in separate processes or contexts)",
+            "app: the side's own threads (REQ or echo threads; Corsair's engine or server thread, pool, exited threads); I/O: libzmq's",
+            self.row(["round", "client app", "client I/O", "server app", "server I/O", "total"], width: 34),
+        ]
+        for (name, entry) in [
+            ("raw ROUTER, 16 REQ threads", cpu.raw16), ("corsair, 16 in flight", cpu.corsair16), ("corsair, 64 in flight", cpu.corsair64),
+            ("pipelined, 16 in flight", cpu.pipelined16), ("pipelined, 64 in flight", cpu.pipelined64),
+            ("pipelined, 256 in flight", cpu.pipelined256),
+        ] {
+            lines.append(self.row([
+                name, self.number(entry.client.app, 1), self.number(entry.client.io, 1),
+                self.number(entry.server.app, 1), self.number(entry.server.io, 1), self.number(entry.total, 1),
+            ], width: 34))
+        }
+        lines.append(self.row(["req_cpu_ratio (16 in flight / raw)", self.number(report.reqCPURatio, 2)], width: 34))
+        lines.append(self.row(["pipelined_cpu_ratio (64 / raw)", self.number(report.pipelinedCPURatio, 2)], width: 34))
+        return lines
     }
 
     private static func target(_ name: String, _ value: Double, _ goal: String, _ met: Bool) -> String {

@@ -15,7 +15,7 @@ struct Benchmark: Sendable {
         let start = ContinuousClock.now
         let baseline = try BaselineRunner()
         let rtt = try await self.roundTrips(baseline)
-        let fanIn = try await self.fanIn(baseline)
+        let (fanIn, fanInCPU) = try await self.fanIn(baseline)
         self.progress("3-shard cluster")
         let cluster = try await self.cluster()
         self.progress("timeout-and-reconnect cost")
@@ -32,6 +32,9 @@ struct Benchmark: Sendable {
             fanIn: fanIn,
             fanInRatio: fanIn.rawRPS16 > 0 ? fanIn.corsairRPS16 / fanIn.rawRPS16 : 0,
             pipelinedFanInRatio: fanIn.rawRPS16 > 0 ? fanIn.pipelinedRPS64 / fanIn.rawRPS16 : 0,
+            fanInCPU: fanInCPU,
+            reqCPURatio: fanInCPU.raw16.total > 0 ? fanInCPU.corsair16.total / fanInCPU.raw16.total : 0,
+            pipelinedCPURatio: fanInCPU.raw16.total > 0 ? fanInCPU.pipelined64.total / fanInCPU.raw16.total : 0,
             clusterRPS: cluster,
             reconnectCostMicroseconds: reconnect.medianMicroseconds,
             lookup: lookup,
@@ -82,9 +85,11 @@ struct Benchmark: Sendable {
         return results
     }
 
-    private func fanIn(_ baseline: BaselineRunner) async throws -> BenchReport.FanIn {
+    /// The fan-in rounds. The Corsair server runs in a child process, so each side's CPU is its
+    /// own process's; the client is this process, with a libzmq context of its own.
+    private func fanIn(_ baseline: BaselineRunner) async throws -> (BenchReport.FanIn, BenchReport.FanInCPU) {
         let context = try Context()
-        let server = try await BenchServer(context: context)
+        let server = try await BenchServerProcess()
         let store = ShardMapStore(map: try Self.map(endpoints: [server.endpoint]), logger: BenchServer.quietLogger)
         let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = ThroughputBench(client: client, keys: Self.keys(1024), bodySize: 64)
@@ -95,10 +100,10 @@ struct Benchmark: Sendable {
         )
         let pipelinedClient = try ShardedClient(store: pipelinedStore, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let pipelinedBench = ThroughputBench(client: pipelinedClient, keys: Self.keys(1024), bodySize: 64)
-        var pipelined: [Int: [Double]] = [:]
-        var raw: [Double] = []
-        var corsair16: [Double] = []
-        var corsair64: [Double] = []
+        var pipelined: [Int: [ThroughputBench.Round]] = [:]
+        var raw: [ThroughputBench.Round] = []
+        var corsair16: [ThroughputBench.Round] = []
+        var corsair64: [ThroughputBench.Round] = []
         var pool16: [Double] = []
         var pool64: [Double] = []
         let requests = self.settings.fanInRequests
@@ -106,13 +111,13 @@ struct Benchmark: Sendable {
             for round in 1...self.settings.fanInRounds {
                 self.progress("fan-in, round \(round) of \(self.settings.fanInRounds)")
                 raw.append(try await baseline.fanIn(clients: 16, requests: requests, size: 64))
-                corsair16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: true))
-                corsair64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: true))
-                pool16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: false))
-                pool64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: false))
+                corsair16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: true, server: server.pid))
+                corsair64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: true, server: server.pid))
+                pool16.append(try await bench.run(requests: requests, concurrency: 16, onEngineExecutor: false).rps)
+                pool64.append(try await bench.run(requests: requests, concurrency: 64, onEngineExecutor: false).rps)
                 for inFlight in [16, 64, 256] {
                     pipelined[inFlight, default: []].append(
-                        try await pipelinedBench.run(requests: requests, concurrency: inFlight, onEngineExecutor: true)
+                        try await pipelinedBench.run(requests: requests, concurrency: inFlight, onEngineExecutor: true, server: server.pid)
                     )
                 }
             }
@@ -125,16 +130,27 @@ struct Benchmark: Sendable {
         await client.shutdown()
         await pipelinedClient.shutdown()
         await server.stop()
-        return .init(
-            rawRPS16: Statistics.median(raw),
-            corsairRPS16: Statistics.median(corsair16),
-            corsairRPS64: Statistics.median(corsair64),
+        let rps = { (rounds: [ThroughputBench.Round]) in Statistics.median(rounds.map(\.rps)) }
+        let cpu = { (rounds: [ThroughputBench.Round]) in CPUPerRequest.median(of: rounds.compactMap(\.cpu)) }
+        let fanIn = BenchReport.FanIn(
+            rawRPS16: rps(raw),
+            corsairRPS16: rps(corsair16),
+            corsairRPS64: rps(corsair64),
             corsairOnPoolRPS16: Statistics.median(pool16),
             corsairOnPoolRPS64: Statistics.median(pool64),
-            pipelinedRPS16: Statistics.median(pipelined[16] ?? []),
-            pipelinedRPS64: Statistics.median(pipelined[64] ?? []),
-            pipelinedRPS256: Statistics.median(pipelined[256] ?? [])
+            pipelinedRPS16: rps(pipelined[16] ?? []),
+            pipelinedRPS64: rps(pipelined[64] ?? []),
+            pipelinedRPS256: rps(pipelined[256] ?? [])
         )
+        let fanInCPU = BenchReport.FanInCPU(
+            raw16: cpu(raw),
+            corsair16: cpu(corsair16),
+            corsair64: cpu(corsair64),
+            pipelined16: cpu(pipelined[16] ?? []),
+            pipelined64: cpu(pipelined[64] ?? []),
+            pipelined256: cpu(pipelined[256] ?? [])
+        )
+        return (fanIn, fanInCPU)
     }
 
     private func cluster() async throws -> Double {
@@ -149,7 +165,7 @@ struct Benchmark: Sendable {
         do {
             result = .success(
                 try await ThroughputBench(client: client, keys: Self.keys(4096), bodySize: 64)
-                    .run(requests: self.settings.clusterRequests, concurrency: 64, onEngineExecutor: true)
+                    .run(requests: self.settings.clusterRequests, concurrency: 64, onEngineExecutor: true).rps
             )
         } catch {
             result = .failure(error)
