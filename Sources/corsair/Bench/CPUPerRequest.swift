@@ -40,12 +40,14 @@ struct CPUPerRequest: Sendable, Codable {
             )
         }
 
-        /// Each figure's median over several rounds; a thread name missing from a round counts 0 there.
+        /// Each figure's median over several rounds; a thread name missing from a round counts 0
+        /// there, and one whose median is 0 is left out.
         static func median(of rounds: [Side]) -> Side {
             let names = Set(rounds.flatMap { $0.threads?.keys.map { $0 } ?? [] })
             var threads: [String: Double] = [:]
             for name in names {
-                threads[name] = Statistics.median(rounds.map { $0.threads?[name] ?? 0 })
+                let median = Statistics.median(rounds.map { $0.threads?[name] ?? 0 })
+                if median > 0 { threads[name] = median }
             }
             var side = Side(
                 app: Statistics.median(rounds.map(\.app)),

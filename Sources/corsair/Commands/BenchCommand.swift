@@ -6,7 +6,7 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure Corsair against raw libzmq: latency, fan-in, cluster, reconnects, lookups, resources.",
+        abstract: "Measure Corsair against raw libzmq: latency, fan-in (rate and CPU per request per side), cluster, reconnects, lookups, resources.",
         discussion: "Needs the ZMQBaseline program next to this one (swift build -c release --product ZMQBaseline). Measure release builds."
     )
 
