@@ -88,8 +88,19 @@ struct Benchmark: Sendable {
     /// The fan-in rounds. The Corsair server runs in a child process, so each side's CPU is its
     /// own process's; the client is this process, with a libzmq context of its own.
     private func fanIn(_ baseline: BaselineRunner) async throws -> (BenchReport.FanIn, BenchReport.FanInCPU) {
-        let context = try Context()
         let server = try await BenchServerProcess()
+        do {
+            let result = try await self.fanIn(baseline, server: server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    private func fanIn(_ baseline: BaselineRunner, server: BenchServerProcess) async throws -> (BenchReport.FanIn, BenchReport.FanInCPU) {
+        let context = try Context()
         let store = ShardMapStore(map: try Self.map(endpoints: [server.endpoint]), logger: BenchServer.quietLogger)
         let client = try ShardedClient(store: store, configuration: .init(logger: BenchServer.quietLogger, context: context))
         let bench = ThroughputBench(client: client, keys: Self.keys(1024), bodySize: 64)
@@ -124,12 +135,10 @@ struct Benchmark: Sendable {
         } catch {
             await client.shutdown()
             await pipelinedClient.shutdown()
-            await server.stop()
             throw error
         }
         await client.shutdown()
         await pipelinedClient.shutdown()
-        await server.stop()
         let rps = { (rounds: [ThroughputBench.Round]) in Statistics.median(rounds.map(\.rps)) }
         let cpu = { (rounds: [ThroughputBench.Round]) in CPUPerRequest.median(of: rounds.compactMap(\.cpu)) }
         let fanIn = BenchReport.FanIn(
