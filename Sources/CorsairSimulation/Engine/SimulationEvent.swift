@@ -10,6 +10,9 @@ struct SimulationEvent: Comparable {
         case timeout
         /// The call's backoff ends: send the next attempt.
         case retry
+        /// A reply nobody waits for any more reaches a pipelined connection: a sign of life. The
+        /// slot is the (client, shard) pair, the token the connection's id.
+        case stray
     }
 
     /// Nanoseconds from the start of the run.
@@ -18,6 +21,9 @@ struct SimulationEvent: Comparable {
     var kind: Kind
     /// The call's slot; unused for arrivals.
     var slot: Int32
+    /// The call's ``SimulatedCall/token`` when scheduled: an event whose call has since been
+    /// rescheduled (a pipelined connection rebuilt under it) is stale and skipped.
+    var token: UInt32
 
     static func < (lhs: SimulationEvent, rhs: SimulationEvent) -> Bool {
         lhs.time != rhs.time ? lhs.time < rhs.time : lhs.sequence < rhs.sequence
@@ -56,4 +62,14 @@ struct SimulatedCall {
     var anyFault = false
     /// Attempts sent so far, copied from the engine's state after each send.
     var attempt: Int32 = 0
+    /// Counts the events scheduled for the slot; only the latest is live.
+    var token: UInt32 = 0
+    /// The order of admission, as the engine numbers request ids.
+    var requestID: Int64 = 0
+    /// Pipelined mode: the id of the connection the call is outstanding on, -1 for none, and its
+    /// place in that connection's list.
+    var connection: Int32 = -1
+    var connectionIndex: Int32 = 0
+    /// When the retry the call backs off for is due.
+    var retryAt: Int64 = 0
 }
