@@ -103,6 +103,7 @@ struct TuneSimulateTests {
             (["simulate", "--clients", "0"], "--clients 0"),
             (["simulate", "--latency", "LATENCY"], "--latency"),
             (["simulate", "--compare", "MISSING"], "--compare"),
+            (["simulate", "--mode", "lazy"], "--mode lazy"),
         ]
     )
     func badInput(arguments: [String], named: String) async throws {
@@ -139,6 +140,31 @@ struct TuneSimulateTests {
         #expect(withoutWallTime(first.stdout).count < first.stdout.count, "wall_s was there to take out")
     }
 
+    @Test("simulate --mode pipelined with --compare of the same file shows both modes, and only pipelined rebuilds connections", .timeLimit(.minutes(1)))
+    func simulateModeOverride() async throws {
+        let cluster = try ShardCluster(retry: Self.defaultRetry)
+        let arguments = [
+            "simulate", "--config", cluster.configPath, "--mode", "pipelined", "--compare", cluster.configPath,
+            "--clients", "20", "--rate", "5", "--duration", "20s", "--fault", "s1:down@5s+5s",
+        ]
+        let json = try await ChildProcess.run("corsair", arguments + ["--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let pipelined = try #require(JSONObject(lastLineOf: json.stdout), "\(json.stdout)")
+        let recreate = try #require(pipelined.object("compare"), "\(json.stdout)")
+        #expect(pipelined.fields["mode"] as? String == "pipelined" && recreate.fields["mode"] as? String == "recreate", "\(json.stdout)")
+        #expect(try #require(pipelined.int("connections_rebuilt")) > 0, "\(json.stdout)")
+        #expect(recreate.int("connections_rebuilt") == 0 && recreate.int("rebuild_failed_attempts") == 0, "\(json.stdout)")
+        #expect(pipelined.int("requests") == recreate.int("requests"), "the same workload: \(json.stdout)")
+
+        let table = try await ChildProcess.run("corsair", arguments)
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        // The new rows come after every row scripts already read.
+        #expect(lines.suffix(3).first?.hasPrefix("virtual / wall time") == true, "\(table.stdout)")
+        #expect(lines.contains { $0.hasPrefix("retry mode") && $0.contains("pipelined") && $0.hasSuffix("recreate") }, "\(table.stdout)")
+        #expect(lines.last?.hasPrefix("connections rebuilt") == true && lines.last?.hasSuffix("-") == true, "\(table.stdout)")
+    }
+
     /// A retry section and what it makes the deciding rule, for the agreement test.
     struct AgreementCase: Sendable, CustomTestStringConvertible {
         var name: String
@@ -173,6 +199,33 @@ struct TuneSimulateTests {
                   backoff: {initial: 20ms, max: 80ms, jitter: full}
                   budget: {ratio: 1, min_per_second: 1000}
                   circuit_breaker: {failures: 3, open_for: 30s}
+                """
+        ),
+        // The budget case on one pipelined connection per shard: s1's connection is rebuilt each
+        // time a request's deadline finds it silent, and every attempt in flight on it fails
+        // together; which of them the budget retries follows from the order of request ids.
+        AgreementCase(
+            name: "pipelined budget",
+            retry: """
+                  attempt_timeout: 200ms
+                  attempts: 3
+                  deadline: 5s
+                  backoff: {initial: 10ms, max: 20ms, jitter: full}
+                  budget: {ratio: 0.5, min_per_second: 0}
+                  circuit_breaker: {failures: 1000, open_for: 1s}
+                  mode: pipelined
+                """
+        ),
+        AgreementCase(
+            name: "pipelined breaker",
+            retry: """
+                  attempt_timeout: 300ms
+                  attempts: 3
+                  deadline: 5s
+                  backoff: {initial: 20ms, max: 80ms, jitter: full}
+                  budget: {ratio: 1, min_per_second: 1000}
+                  circuit_breaker: {failures: 3, open_for: 30s}
+                  mode: pipelined
                 """
         ),
     ]
@@ -223,8 +276,11 @@ struct TuneSimulateTests {
         for kind in Set(realErrors.keys).union(simulatedErrors.keys) {
             agree(realErrors[kind] ?? 0, simulatedErrors[kind] ?? 0, kind)
         }
+        if scenario.name.hasPrefix("pipelined") {
+            #expect(try #require(simulation.int("connections_rebuilt")) > 0, "s1's connection is rebuilt: \(simulated.stdout)")
+        }
         switch scenario.name {
-        case "budget":
+        case "budget", "pipelined budget":
             #expect(try #require(simulation.int("retries")) > 5, "the budget should allow some retries: \(simulated.stdout)")
         default:
             #expect((simulatedErrors["circuitopen"] ?? 0) > 10, "the breaker should open: \(simulated.stdout)")
