@@ -172,7 +172,14 @@ struct TuneSimulateTests {
         var testDescription: String { self.name }
     }
 
-    static let agreementCases = [
+    /// Each section as written (`recreate` mode), and again in pipelined mode: one connection per
+    /// shard, s1's rebuilt each time a request's deadline finds it silent, every attempt in flight
+    /// on it failing together; which of them the budget retries follows from the order of request ids.
+    static let agreementCases = recreateAgreementCases + recreateAgreementCases.map {
+        AgreementCase(name: "pipelined \($0.name)", retry: $0.retry + "\n  mode: pipelined")
+    }
+
+    private static let recreateAgreementCases = [
         // Each request to s1 deposits half a retry and there is no reserve, so about half of them
         // get one retry, in an order set by how timeouts and admissions interleave. The whole run
         // fits in the budget's 10 s window, so nothing expires; the breaker never opens.
@@ -199,33 +206,6 @@ struct TuneSimulateTests {
                   backoff: {initial: 20ms, max: 80ms, jitter: full}
                   budget: {ratio: 1, min_per_second: 1000}
                   circuit_breaker: {failures: 3, open_for: 30s}
-                """
-        ),
-        // The budget case on one pipelined connection per shard: s1's connection is rebuilt each
-        // time a request's deadline finds it silent, and every attempt in flight on it fails
-        // together; which of them the budget retries follows from the order of request ids.
-        AgreementCase(
-            name: "pipelined budget",
-            retry: """
-                  attempt_timeout: 200ms
-                  attempts: 3
-                  deadline: 5s
-                  backoff: {initial: 10ms, max: 20ms, jitter: full}
-                  budget: {ratio: 0.5, min_per_second: 0}
-                  circuit_breaker: {failures: 1000, open_for: 1s}
-                  mode: pipelined
-                """
-        ),
-        AgreementCase(
-            name: "pipelined breaker",
-            retry: """
-                  attempt_timeout: 300ms
-                  attempts: 3
-                  deadline: 5s
-                  backoff: {initial: 20ms, max: 80ms, jitter: full}
-                  budget: {ratio: 1, min_per_second: 1000}
-                  circuit_breaker: {failures: 3, open_for: 30s}
-                  mode: pipelined
                 """
         ),
     ]
