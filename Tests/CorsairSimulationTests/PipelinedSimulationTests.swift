@@ -71,16 +71,8 @@ struct PipelinedSimulationTests {
 
     @Test("a slow request among fast ones on its connection times out alone and is answered by its first run")
     func slowRequestAmongFastOnes() throws {
-        let map = try SimulationFixture.map(shards: 1)
         // As in the recreate-mode test: 0.55 % of replies take 100 to 120 ms, over the 100 ms timeout.
-        let profile = try LatencyProfile(minimum: .milliseconds(1), p50: .milliseconds(10), p99: .milliseconds(90), p999: .milliseconds(110), maximum: .milliseconds(120))
-        let report = try SimulationFixture.run(
-            map: map,
-            workload: .open(clients: 10, ratePerClient: 2000, duration: .seconds(10)),
-            faults: [],
-            policy: SimulationFixture.policy(mode: .pipelined),
-            latency: ["s0": profile]
-        )
+        let report = try SimulationFixture.slowTailRun(mode: .pipelined)
         #expect(report.retries > 500, "slow requests time out and are resent: \(report.json)")
         #expect(report.connectionsRebuilt == 0, "replies to the fast requests keep every connection alive: \(report.json)")
         #expect(report.successRate == 1, "\(report.json)")

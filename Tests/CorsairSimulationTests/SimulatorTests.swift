@@ -111,16 +111,7 @@ struct SimulatorTests {
 
     @Test("replies slower than the attempt timeout retry: amplification is 1 plus that share")
     func spuriousRetries() throws {
-        let map = try SimulationFixture.map(shards: 1)
-        // Linear between p99 (90 ms) and p99.9 (110 ms): 0.55 % of replies take over 100 ms.
-        let profile = try LatencyProfile(minimum: .milliseconds(1), p50: .milliseconds(10), p99: .milliseconds(90), p999: .milliseconds(110), maximum: .milliseconds(120))
-        let report = try SimulationFixture.run(
-            map: map,
-            workload: .open(clients: 10, ratePerClient: 2000, duration: .seconds(10)),
-            faults: [],
-            policy: SimulationFixture.policy(),
-            latency: ["s0": profile]
-        )
+        let report = try SimulationFixture.slowTailRun(mode: .recreate)
         // A retry is slow again with the same 0.55 %, so its own retries add 0.003 %.
         let expected = 1 + 0.0055 * (1 + 0.0055)
         #expect(abs(report.amplification - expected) < 0.0008, "\(report.amplification), expected \(expected)")

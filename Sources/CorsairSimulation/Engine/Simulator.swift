@@ -12,8 +12,8 @@ import UnitText
 /// shard's ``LatencyProfile`` and the faults in force.
 ///
 /// In pipelined mode each client has one connection per shard, as the engine has one per
-/// endpoint: a timed-out request is resent on it with the same request id (the server answers
-/// both from one run), any reply on it is a sign of life, and a request whose attempt deadline
+/// endpoint: a timed-out request is resent on it with the same request id (so its first attempt's
+/// reply, should it come, still answers it), any reply on it is a sign of life, and a request whose attempt deadline
 /// finds it silent for a whole attempt timeout has it rebuilt, which ends the attempt of every
 /// request in flight on it (`EngineStateMachine.connectionLost`).
 ///
