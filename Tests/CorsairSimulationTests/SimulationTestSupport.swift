@@ -40,6 +40,20 @@ enum SimulationFixture {
         )
     }
 
+    /// One shard whose replies are fast but for a tail over the 100 ms attempt timeout: linear
+    /// between p99 (90 ms) and p99.9 (110 ms), so 0.55 % take 100 to 120 ms. Ten clients send
+    /// 2,000 requests a second each for 10 s.
+    static func slowTailRun(mode: RetryPolicy.Mode) throws -> SimulationReport {
+        let profile = try LatencyProfile(minimum: .milliseconds(1), p50: .milliseconds(10), p99: .milliseconds(90), p999: .milliseconds(110), maximum: .milliseconds(120))
+        return try Self.run(
+            map: try Self.map(shards: 1),
+            workload: .open(clients: 10, ratePerClient: 2000, duration: .seconds(10)),
+            faults: [],
+            policy: Self.policy(mode: mode),
+            latency: ["s0": profile]
+        )
+    }
+
     static func run(
         map: ShardMap,
         workload: SimulationScenario.Workload,

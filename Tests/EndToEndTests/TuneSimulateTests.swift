@@ -103,6 +103,7 @@ struct TuneSimulateTests {
             (["simulate", "--clients", "0"], "--clients 0"),
             (["simulate", "--latency", "LATENCY"], "--latency"),
             (["simulate", "--compare", "MISSING"], "--compare"),
+            (["simulate", "--mode", "lazy"], "--mode lazy"),
         ]
     )
     func badInput(arguments: [String], named: String) async throws {
@@ -139,6 +140,31 @@ struct TuneSimulateTests {
         #expect(withoutWallTime(first.stdout).count < first.stdout.count, "wall_s was there to take out")
     }
 
+    @Test("simulate --mode pipelined with --compare of the same file shows both modes, and only pipelined rebuilds connections", .timeLimit(.minutes(1)))
+    func simulateModeOverride() async throws {
+        let cluster = try ShardCluster(retry: Self.defaultRetry)
+        let arguments = [
+            "simulate", "--config", cluster.configPath, "--mode", "pipelined", "--compare", cluster.configPath,
+            "--clients", "20", "--rate", "5", "--duration", "20s", "--fault", "s1:down@5s+5s",
+        ]
+        let json = try await ChildProcess.run("corsair", arguments + ["--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let pipelined = try #require(JSONObject(lastLineOf: json.stdout), "\(json.stdout)")
+        let recreate = try #require(pipelined.object("compare"), "\(json.stdout)")
+        #expect(pipelined.fields["mode"] as? String == "pipelined" && recreate.fields["mode"] as? String == "recreate", "\(json.stdout)")
+        #expect(try #require(pipelined.int("connections_rebuilt")) > 0, "\(json.stdout)")
+        #expect(recreate.int("connections_rebuilt") == 0 && recreate.int("rebuild_failed_attempts") == 0, "\(json.stdout)")
+        #expect(pipelined.int("requests") == recreate.int("requests"), "the same workload: \(json.stdout)")
+
+        let table = try await ChildProcess.run("corsair", arguments)
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        // The new rows come after every row scripts already read.
+        #expect(lines.suffix(3).first?.hasPrefix("virtual / wall time") == true, "\(table.stdout)")
+        #expect(lines.contains { $0.hasPrefix("retry mode") && $0.contains("pipelined") && $0.hasSuffix("recreate") }, "\(table.stdout)")
+        #expect(lines.last?.hasPrefix("connections rebuilt") == true && lines.last?.hasSuffix("-") == true, "\(table.stdout)")
+    }
+
     /// A retry section and what it makes the deciding rule, for the agreement test.
     struct AgreementCase: Sendable, CustomTestStringConvertible {
         var name: String
@@ -146,7 +172,14 @@ struct TuneSimulateTests {
         var testDescription: String { self.name }
     }
 
-    static let agreementCases = [
+    /// Each section as written (`recreate` mode), and again in pipelined mode: one connection per
+    /// shard, s1's rebuilt each time a request's deadline finds it silent, every attempt in flight
+    /// on it failing together; which of them the budget retries follows from the order of request ids.
+    static let agreementCases = recreateAgreementCases + recreateAgreementCases.map {
+        AgreementCase(name: "pipelined \($0.name)", retry: $0.retry + "\n  mode: pipelined")
+    }
+
+    private static let recreateAgreementCases = [
         // Each request to s1 deposits half a retry and there is no reserve, so about half of them
         // get one retry, in an order set by how timeouts and admissions interleave. The whole run
         // fits in the budget's 10 s window, so nothing expires; the breaker never opens.
@@ -223,8 +256,11 @@ struct TuneSimulateTests {
         for kind in Set(realErrors.keys).union(simulatedErrors.keys) {
             agree(realErrors[kind] ?? 0, simulatedErrors[kind] ?? 0, kind)
         }
+        if scenario.name.hasPrefix("pipelined") {
+            #expect(try #require(simulation.int("connections_rebuilt")) > 0, "s1's connection is rebuilt: \(simulated.stdout)")
+        }
         switch scenario.name {
-        case "budget":
+        case "budget", "pipelined budget":
             #expect(try #require(simulation.int("retries")) > 5, "the budget should allow some retries: \(simulated.stdout)")
         default:
             #expect((simulatedErrors["circuitopen"] ?? 0) > 10, "the breaker should open: \(simulated.stdout)")

@@ -10,21 +10,40 @@ struct SimulationEvent: Comparable {
         case timeout
         /// The call's backoff ends: send the next attempt.
         case retry
+        /// A reply nobody waits for any more reaches a pipelined connection: a sign of life. The
+        /// slot is the (client, shard) pair, the token the connection's id.
+        case stray
     }
 
     /// Nanoseconds from the start of the run.
     var time: Int64
-    var sequence: UInt64
-    var kind: Kind
+    /// When it was scheduled (a run-wide count) in the high 56 bits, its kind in the low 8: one
+    /// word, so that an event stays 24 bytes and the heap moves less.
+    private var order: UInt64
     /// The call's slot; unused for arrivals.
     var slot: Int32
+    /// The call's ``SimulatedCall/token`` when scheduled: an event whose call has since been
+    /// rescheduled (a pipelined connection rebuilt under it) is stale and skipped.
+    var token: UInt32
+
+    init(time: Int64, sequence: UInt64, kind: Kind, slot: Int32, token: UInt32) {
+        self.time = time
+        self.order = sequence << 8 | UInt64(kind.rawValue)
+        self.slot = slot
+        self.token = token
+    }
+
+    var kind: Kind {
+        // Only the initializer writes `order`, always with a kind's raw value.
+        Kind(rawValue: UInt8(truncatingIfNeeded: self.order)) ?? .arrival
+    }
 
     static func < (lhs: SimulationEvent, rhs: SimulationEvent) -> Bool {
-        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.sequence < rhs.sequence
+        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.order < rhs.order
     }
 
     static func == (lhs: SimulationEvent, rhs: SimulationEvent) -> Bool {
-        lhs.time == rhs.time && lhs.sequence == rhs.sequence
+        lhs.time == rhs.time && lhs.order == rhs.order
     }
 }
 
@@ -56,4 +75,14 @@ struct SimulatedCall {
     var anyFault = false
     /// Attempts sent so far, copied from the engine's state after each send.
     var attempt: Int32 = 0
+    /// Counts the events scheduled for the slot; only the latest is live.
+    var token: UInt32 = 0
+    /// The order of admission, as the engine numbers request ids.
+    var requestID: Int64 = 0
+    /// Pipelined mode: the id of the connection the call is outstanding on, -1 for none, and its
+    /// place in that connection's list.
+    var connection: Int32 = -1
+    var connectionIndex: Int32 = 0
+    /// When the retry the call backs off for is due.
+    var retryAt: Int64 = 0
 }

@@ -11,6 +11,12 @@ import UnitText
 /// with real sockets. Only the network is modelled: each attempt's reply time is drawn from its
 /// shard's ``LatencyProfile`` and the faults in force.
 ///
+/// In pipelined mode each client has one connection per shard, as the engine has one per
+/// endpoint: a timed-out request is resent on it with the same request id (so its first attempt's
+/// reply, should it come, still answers it), any reply on it is a sign of life, and a request whose attempt deadline
+/// finds it silent for a whole attempt timeout has it rebuilt, which ends the attempt of every
+/// request in flight on it (`EngineStateMachine.connectionLost`).
+///
 /// ```swift
 /// let report = Simulator(scenario).run()
 /// print(report.successRate, report.amplification)
@@ -44,13 +50,14 @@ public struct Simulator: Sendable {
 /// engine. Its own parts are what the engine leaves to sockets and timers: virtual time (integer
 /// nanoseconds from an origin instant), the event queue, and the network. Every call gets a
 /// socket at once (the engine's per-endpoint socket limit is not modelled), so ``EngineStateMachine/Next/dispatch``
-/// sends at once.
+/// sends at once; in pipelined mode that socket is the pair's one connection.
 ///
 /// A struct rather than a class: its arrays are mutated millions of times a run, and a class's
 /// stored properties would pay a dynamic exclusivity check on every access.
 struct SimulationRun {
     private let scenario: SimulationScenario
     private let policy: RetryPolicy
+    private let pipelined: Bool
     private let shardCount: Int
     /// Three streams, so that a change of policy leaves the workload alone: `--compare` runs
     /// see the same requests at the same instants from the same clients.
@@ -74,6 +81,10 @@ struct SimulationRun {
     private var pairs: [Int: Int32] = [:]
     /// Each pair's retry budget and breaker, as an engine keeps them per endpoint pool.
     private var guards: [EngineStateMachine.Guards] = []
+    /// Pipelined mode: each pair's connection, by the same index as `guards`.
+    private var connections: [SimulatedConnection] = []
+    private var nextConnectionID: Int32 = 0
+    private var nextRequestID: Int64 = 0
     /// The name each shard's calls carry in the engine's state: the shard id, short enough to be
     /// stored inline, so that copying a call touches no reference count.
     private let endpoints: [String]
@@ -96,6 +107,7 @@ struct SimulationRun {
     init(_ scenario: SimulationScenario) {
         self.scenario = scenario
         self.policy = scenario.policy
+        self.pipelined = scenario.policy.mode == .pipelined
         self.shardCount = scenario.shardIDs.count
         self.workloadRandom = SimulationRandom(seed: scenario.seed)
         self.networkRandom = SimulationRandom(seed: scenario.seed ^ 0x6E65_7477_6F72_6B00)
@@ -137,6 +149,8 @@ struct SimulationRun {
             self.statistics.events += 1
             switch event.kind {
             case .arrival: self.arrive()
+            case .stray: self.strayArrived(pair: Int(event.slot), connection: Int32(bitPattern: event.token))
+            case _ where self.calls[Int(event.slot)].token != event.token: continue
             case .reply: self.replyArrived(Int(event.slot))
             case .timeout: self.attemptTimedOut(Int(event.slot))
             case .retry: self.retryDue(Int(event.slot))
@@ -187,6 +201,10 @@ struct SimulationRun {
         let now = self.instant(self.now)
         self.decisions[slot] = EngineStateMachine.Call(policy: self.policy, endpoint: self.endpoints[shard], submittedAt: now)
         var call = SimulatedCall()
+        // A slot's events count on across its calls, so a stale one of an earlier call stays stale.
+        call.token = self.calls[slot].token
+        call.requestID = self.nextRequestID
+        self.nextRequestID += 1
         call.client = Int32(client)
         call.shard = Int32(shard)
         call.pair = Int32(pair)
@@ -208,10 +226,12 @@ struct SimulationRun {
             self.send(slot)
         case .retry(let at):
             let retryAt = self.nanoseconds(at)
-            // Resend mode keeps the socket, so the timed-out attempt's reply still counts if it comes
-            // before the retry goes out (the machine takes a reply while backing off); recreate mode
-            // closed that socket.
-            if self.policy.mode == .resend, self.calls[slot].replyAt < retryAt {
+            self.calls[slot].retryAt = retryAt
+            // Resend and pipelined modes keep the socket, so the timed-out attempt's reply still
+            // counts if it comes before the retry goes out (the machine takes a reply while backing
+            // off); recreate mode closed that socket, and a call that left its connection (or saw it
+            // rebuilt) has no reply coming (`replyAt` is `.max`).
+            if self.policy.mode != .recreate, self.calls[slot].replyAt < retryAt {
                 self.schedule(.reply, at: self.calls[slot].replyAt, slot: slot)
             } else {
                 self.schedule(.retry, at: retryAt, slot: slot)
@@ -237,7 +257,11 @@ struct SimulationRun {
         let attemptDeadline = self.nanoseconds(deadline)
         self.calls[slot].attempt = Int32(self.decisions[slot].attempt)
         self.statistics.attemptSent(self.calls[slot])
-        self.drawReply(slot)
+        if self.pipelined {
+            self.sendPipelined(slot)
+        } else {
+            self.drawReply(slot)
+        }
         if self.calls[slot].replyAt < attemptDeadline {
             self.schedule(.reply, at: self.calls[slot].replyAt, slot: slot)
         } else {
@@ -251,24 +275,44 @@ struct SimulationRun {
             ? .pushback(retryAfter: .nanoseconds(self.calls[slot].retryAfter), reason: "server overloaded", olderServerEpoch: nil)
             : .ok
         let pair = Int(self.calls[slot].pair)
-        let (_, next) = self.machine.replied(
+        if self.pipelined {
+            // Any reply is a sign of life of the connection it came on.
+            self.connections[pair].lastSignOfLife = self.now
+        }
+        let (socket, next) = self.machine.replied(
             &self.decisions[slot],
             outcome,
             guards: &self.guards[pair],
             using: &self.backoffRandom,
             now: self.instant(self.now)
         )
+        if socket != .keep {
+            self.leaveConnection(slot)
+        }
         self.perform(next, slot)
     }
 
     private mutating func attemptTimedOut(_ slot: Int) {
         let pair = Int(self.calls[slot].pair)
-        let (_, next) = self.machine.attemptTimedOut(
+        // As `EngineCore` does: the deadline of a request on a pipelined connection first asks
+        // whether the connection itself is dead, and rebuilds it if so.
+        if self.pipelined, self.calls[slot].connection >= 0, self.calls[slot].connection == self.connections[pair].id,
+           self.machine.connectionIsSilent(
+               lastSignOfLife: self.instant(self.connections[pair].lastSignOfLife),
+               now: self.instant(self.now),
+               attemptTimeout: self.policy.attemptTimeout
+           ) {
+            self.rebuild(pair: pair, timedOut: slot)
+        }
+        let (socket, next) = self.machine.attemptTimedOut(
             &self.decisions[slot],
             guards: &self.guards[pair],
             using: &self.backoffRandom,
             now: self.instant(self.now)
         )
+        if socket != .keep {
+            self.leaveConnection(slot)
+        }
         self.perform(next, slot)
     }
 
@@ -281,12 +325,108 @@ struct SimulationRun {
         guard self.machine.finished(&self.decisions[slot], failure: failure, guards: &self.guards[pair], now: self.instant(self.now)) else {
             return
         }
+        if self.calls[slot].connection >= 0 {
+            // Its reply, should one still come, arrives as a stray: a sign of life all the same.
+            if self.calls[slot].replyAt != .max {
+                self.scheduleStray(pair: pair, connection: self.calls[slot].connection, at: self.calls[slot].replyAt)
+            }
+            self.leaveConnection(slot)
+        }
         let call = self.calls[slot]
         self.statistics.finished(call, failure: failure, at: self.now)
         self.freeSlots.append(Int32(slot))
         if call.worker >= 0 {
             self.startClosedRequest(worker: call.worker)
         }
+    }
+
+    // MARK: Pipelined connections
+
+    /// Puts the call's attempt on its pair's connection, opening one if there is none. A call
+    /// already outstanding there is a resend with the same request id: the server answers it
+    /// from the run the first attempt started, so its reply keeps its time.
+    private mutating func sendPipelined(_ slot: Int) {
+        let pair = Int(self.calls[slot].pair)
+        if !self.connections[pair].isOpen {
+            self.connections[pair].id = self.nextConnectionID
+            self.nextConnectionID &+= 1
+            self.connections[pair].lastSignOfLife = self.now
+        }
+        guard self.calls[slot].connection != self.connections[pair].id else { return }
+        if self.connections[pair].outstanding.isEmpty {
+            self.connections[pair].lastSignOfLife = self.now
+        }
+        self.calls[slot].connection = self.connections[pair].id
+        self.calls[slot].connectionIndex = Int32(self.connections[pair].outstanding.count)
+        self.connections[pair].outstanding.append(Int32(slot))
+        self.drawReply(slot)
+    }
+
+    /// Closes the pair's silent connection, as `EngineCore` rebuilds one: replies still on their
+    /// way to it are lost; every other request in flight on it has its attempt end
+    /// (`connectionLost`), in request-id order; requests backing off resend on the next connection
+    /// when due. The request whose deadline found it silent goes on through `attemptTimedOut`.
+    private mutating func rebuild(pair: Int, timedOut: Int) {
+        let silentFor = Duration.nanoseconds(self.now - self.connections[pair].lastSignOfLife)
+        var slots = self.connections[pair].outstanding
+        self.connections[pair].id = -1
+        self.connections[pair].outstanding.removeAll(keepingCapacity: true)
+        self.statistics.connectionsRebuilt += 1
+        self.statistics.rebuildFailedAttempts += 1
+        slots.sort { self.calls[Int($0)].requestID < self.calls[Int($1)].requestID }
+        for slot in slots {
+            self.calls[Int(slot)].connection = -1
+            self.calls[Int(slot)].replyAt = .max
+        }
+        let now = self.instant(self.now)
+        for slot in slots.lazy.map({ Int($0) }) where slot != timedOut {
+            switch self.decisions[slot].state {
+            case .inFlight:
+                self.statistics.rebuildFailedAttempts += 1
+                // Its deadline or reply event is void now.
+                self.calls[slot].token &+= 1
+                let next = self.machine.connectionLost(
+                    &self.decisions[slot],
+                    silentFor: silentFor,
+                    guards: &self.guards[Int(self.calls[slot].pair)],
+                    using: &self.backoffRandom,
+                    now: now
+                )
+                self.perform(next, slot)
+            case .backingOff:
+                // A late reply it waited for is lost: the retry is what comes next.
+                self.schedule(.retry, at: self.calls[slot].retryAt, slot: slot)
+            default:
+                break
+            }
+        }
+    }
+
+    /// The call leaves the connection it was outstanding on, and any reply it waited for there.
+    private mutating func leaveConnection(_ slot: Int) {
+        let id = self.calls[slot].connection
+        guard id >= 0 else { return }
+        self.calls[slot].connection = -1
+        self.calls[slot].replyAt = .max
+        let pair = Int(self.calls[slot].pair)
+        guard self.connections[pair].id == id else { return }
+        let index = Int(self.calls[slot].connectionIndex)
+        let last = self.connections[pair].outstanding.removeLast()
+        if Int(last) != slot {
+            self.connections[pair].outstanding[index] = last
+            self.calls[Int(last)].connectionIndex = Int32(index)
+        }
+    }
+
+    private mutating func strayArrived(pair: Int, connection: Int32) {
+        if self.connections[pair].id == connection {
+            self.connections[pair].lastSignOfLife = self.now
+        }
+    }
+
+    private mutating func scheduleStray(pair: Int, connection: Int32, at time: Int64) {
+        self.sequence &+= 1
+        self.events.insert(SimulationEvent(time: time, sequence: self.sequence, kind: .stray, slot: Int32(pair), token: UInt32(bitPattern: connection)))
     }
 
     // MARK: The network
@@ -330,9 +470,15 @@ struct SimulationRun {
 
     // MARK: Bookkeeping
 
+    /// Schedules the call's next event, which voids any it had: a call waits for one thing at a time.
     private mutating func schedule(_ kind: SimulationEvent.Kind, at time: Int64, slot: Int) {
         self.sequence &+= 1
-        self.events.insert(SimulationEvent(time: time, sequence: self.sequence, kind: kind, slot: Int32(truncatingIfNeeded: slot)))
+        var token: UInt32 = 0
+        if slot >= 0 {
+            self.calls[slot].token &+= 1
+            token = self.calls[slot].token
+        }
+        self.events.insert(SimulationEvent(time: time, sequence: self.sequence, kind: kind, slot: Int32(truncatingIfNeeded: slot), token: token))
     }
 
     private mutating func allocateSlot() -> Int32 {
@@ -345,6 +491,9 @@ struct SimulationRun {
     private mutating func reservePairs(_ count: Int) {
         self.pairs.reserveCapacity(count)
         self.guards.reserveCapacity(count)
+        if self.pipelined {
+            self.connections.reserveCapacity(count)
+        }
     }
 
     /// The client's policy state for the shard, made on first use as the engine makes a pool.
@@ -354,6 +503,9 @@ struct SimulationRun {
         let index = Int32(self.pairs.count)
         self.pairs[key] = index
         self.guards.append(EngineStateMachine.Guards(policy: self.policy))
+        if self.pipelined {
+            self.connections.append(SimulatedConnection())
+        }
         return index
     }
 

@@ -67,6 +67,15 @@ public struct SimulationReport: Sendable, Encodable {
     public var wallSeconds: Double
     /// Events processed.
     public var events: Int
+    /// The retry mode simulated: `recreate`, `resend` or `pipelined`, as the `retry:` section writes it.
+    public var mode: String
+    /// Pipelined connections closed and reopened because a request's attempt deadline found them
+    /// silent for a whole attempt timeout, as the engine's `corsair_client_connections_rebuilt_total`
+    /// counts them; 0 in the other modes.
+    public var connectionsRebuilt: Int
+    /// Attempts that were in flight on those connections when they were closed: each failed with
+    /// its connection (the one whose deadline found it silent included); 0 in the other modes.
+    public var rebuildFailedAttempts: Int
     /// The seed.
     public var seed: UInt64
 
@@ -85,6 +94,9 @@ public struct SimulationReport: Sendable, Encodable {
         case recoverySeconds = "recovery_s"
         case virtualSeconds = "virtual_s"
         case wallSeconds = "wall_s"
+        case mode
+        case connectionsRebuilt = "connections_rebuilt"
+        case rebuildFailedAttempts = "rebuild_failed_attempts"
     }
 
     init(_ statistics: SimulationStatistics, scenario: SimulationScenario, virtualEnd: Int64, wall: Duration) {
@@ -120,6 +132,9 @@ public struct SimulationReport: Sendable, Encodable {
         self.wallSeconds = Self.rounded(Double(wall.nanosecondsClamped) / 1e9, places: 3)
         self.events = statistics.events
         self.seed = scenario.seed
+        self.mode = Self.modeName(scenario.policy.mode)
+        self.connectionsRebuilt = statistics.connectionsRebuilt
+        self.rebuildFailedAttempts = statistics.rebuildFailedAttempts
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -146,11 +161,22 @@ public struct SimulationReport: Sendable, Encodable {
         try container.encode(self.wallSeconds, forKey: .wallSeconds)
         try container.encode(self.events, forKey: .events)
         try container.encode(self.seed, forKey: .seed)
+        try container.encode(self.mode, forKey: .mode)
+        try container.encode(self.connectionsRebuilt, forKey: .connectionsRebuilt)
+        try container.encode(self.rebuildFailedAttempts, forKey: .rebuildFailedAttempts)
     }
 
     /// An error's name as `corsair load` names it: the error code's words joined by `_`.
     static func kind(_ code: CorsairError.Code) -> String {
         String(code.description.map { $0 == " " ? "_" : $0 })
+    }
+
+    static func modeName(_ mode: RetryPolicy.Mode) -> String {
+        switch mode {
+        case .recreate: "recreate"
+        case .resend: "resend"
+        case .pipelined: "pipelined"
+        }
     }
 
     private static func milliseconds(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double? {

@@ -63,6 +63,10 @@ struct SimulationStatistics {
     var failTime = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     var recoveries: [Recovery?]
     var events = 0
+    /// Pipelined connections closed because a request's attempt deadline found them silent.
+    var connectionsRebuilt = 0
+    /// Attempts in flight on those connections when they were closed, each of which failed.
+    var rebuildFailedAttempts = 0
 
     init(faults: [Fault]) {
         self.recoveries = faults.map { fault in

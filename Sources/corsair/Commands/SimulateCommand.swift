@@ -31,11 +31,19 @@ struct SimulateCommand: ParsableCommand {
             request to a down shard takes to fail (median and p99), and how long after a fault ends \
             its shard's requests succeed again (no 100 ms window with 1% or more failing). \
             --compare runs the same workload, faults and seed with another file's retry: section \
-            and shows both. --json prints one object: success_rate, amplification, \
+            and shows both; --mode overrides the mode of --config's section (not of --compare's), \
+            so `--config c.yaml --mode pipelined --compare c.yaml` compares pipelined mode with the \
+            file's. --json prints one object: success_rate, amplification, \
             amplification_faulted, amplification_healthy, p50_ms, p99_ms, p999_ms, fail_fast_ms, \
             fail_p99_ms, recovery_s, faults, requests, succeeded, succeeded_by_attempt, errors, attempts, retries, events, seed, \
-            virtual_s, wall_s, and with --compare the same under "compare". The same --seed gives \
-            the same figures (wall_s aside).
+            virtual_s, wall_s, mode, connections_rebuilt, rebuild_failed_attempts, and with \
+            --compare the same under "compare". The same --seed gives the same figures (wall_s aside).
+
+            Pipelined mode (`mode: pipelined`) is simulated as the engine runs it: one connection \
+            per client and shard; a timed-out request is resent on it with the same request id; a \
+            connection with no reply to any of its requests for a whole attempt timeout is rebuilt, \
+            and every request in flight on it fails that attempt (connections_rebuilt, \
+            rebuild_failed_attempts).
 
             Exit status: 0 after a run; 2 for input it cannot use (config, fault, latency file, \
             numbers), with one `error:` line naming the argument.
@@ -72,6 +80,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run again with this file's retry: section and show both.", valueName: "other.yaml"))
     var compare: String?
 
+    @Option(help: ArgumentHelp("Override: the retry mode of --config's retry: section.", valueName: "recreate|resend|pipelined"))
+    var mode: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("The seed of every random choice. Default: 1.", valueName: "s"))
     var seed: String?
 
@@ -105,7 +116,14 @@ struct SimulateCommand: ParsableCommand {
     /// Everything checked and parsed, before anything runs.
     private func plan() throws(InputProblem) -> SimulationPlan {
         let map = try InputProblem.map(self.config, flag: "--config")
-        let policy = try Self.policy(map.config.retry, flag: "--config \(self.config)")
+        var settings = map.config.retry
+        if let text = self.mode {
+            guard let mode = RetrySettings.Mode(rawValue: text) else {
+                throw InputProblem("--mode \(text)", "must be one of \(RetrySettings.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            settings.mode = mode
+        }
+        let policy = try Self.policy(settings, flag: "--config \(self.config)")
         let ids = map.shards.map(\.id)
         let workload: SimulationScenario.Workload
         if let requests = self.requests {

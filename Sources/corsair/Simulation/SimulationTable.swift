@@ -37,6 +37,11 @@ enum SimulationTable {
             ("down shard fails in", { Self.failText($0) }),
             ("recovery after fault", { $0.recoverySeconds.map { "\(Self.number($0)) s" } ?? "-" }),
             ("virtual / wall time", { "\(Self.number($0.virtualSeconds)) s / \(Self.number($0.wallSeconds)) s" }),
+            // Below the rows scripts already read, so that none of them moves.
+            ("retry mode", { $0.mode }),
+            ("connections rebuilt", { report in
+                report.mode == "pipelined" ? "\(report.connectionsRebuilt) (\(report.rebuildFailedAttempts) attempts failed with them)" : "-"
+            }),
         ]
         let titles = columns.map(\.title)
         let cells = rows.map { row in columns.map { row.1($0.report) } }
