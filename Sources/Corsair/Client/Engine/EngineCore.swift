@@ -213,10 +213,7 @@ final class EngineCore {
     }
 
     private func nextTimeout() -> Duration? {
-        while let top = self.timers.min, self.liveCall(of: top) == nil {
-            self.timers.removeMin()
-        }
-        guard let top = self.timers.min else { return nil }
+        guard let top = self.timers.removeStale(while: { self.liveCall(of: $0) == nil }) else { return nil }
         let wait = self.clock.now.duration(to: top.deadline)
         return wait > .zero ? wait : .zero
     }
@@ -534,13 +531,14 @@ final class EngineCore {
             // Only a DEALER connection's reads look for a delimiter.
             return
         }
-        self.deliver(outcome, body: body, serverEpoch: serverEpoch, to: call)
+        self.deliver(outcome, body: body, serverEpoch: serverEpoch, to: call, now: self.clock.now)
     }
 
     /// A reply on a pipelined connection: matched by request id, or dropped as stray (a duplicate,
     /// an id this connection is not waiting for, a malformed message) with the connection going on.
     private func handlePipelinedReply(_ read: ReplyReader.Read, on socket: ClientSocket) {
-        socket.lastSignOfLife = self.clock.now
+        let now = self.clock.now
+        socket.lastSignOfLife = now
         let header: ReplyHeader
         let body: [[UInt8]]
         switch read {
@@ -557,7 +555,7 @@ final class EngineCore {
             self.dropStray(on: socket, "no request \(header.requestID) outstanding")
             return
         }
-        self.deliver(self.outcome(of: header, for: call), body: body, serverEpoch: header.epoch, to: call)
+        self.deliver(self.outcome(of: header, for: call), body: body, serverEpoch: header.epoch, to: call, now: now)
     }
 
     private func dropStray(on socket: ClientSocket, _ reason: String) {
@@ -566,8 +564,13 @@ final class EngineCore {
     }
 
     /// Ends or retries a call by what its reply said.
-    private func deliver(_ outcome: EngineStateMachine.ReplyOutcome, body: [[UInt8]], serverEpoch: UInt64, to call: PendingCall) {
-        let now = self.clock.now
+    private func deliver(
+        _ outcome: EngineStateMachine.ReplyOutcome,
+        body: [[UInt8]],
+        serverEpoch: UInt64,
+        to call: PendingCall,
+        now: ContinuousClock.Instant
+    ) {
         let (socketAction, next) = self.machine.replied(&call.decisions, outcome, guards: &call.pool.guards, using: &self.random, now: now)
         self.apply(socketAction, to: call)
         if case .succeed = next {
