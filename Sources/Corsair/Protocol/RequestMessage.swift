@@ -22,9 +22,10 @@ public enum RequestMessage {
     }
 
     /// The header frame of a request whose routing key is `key` (whatever `header.routingKey` holds),
-    /// sized once: the one encoder of request headers, used by the client engine for every send.
+    /// sized once. (The client engine appends each send's header to a buffer it reuses instead,
+    /// through the same encoder, `RequestHeader.encode(into:key:)`.)
     ///
-    /// Taking the key as a byte collection lets the engine pass a `String` key's UTF-8 view, so the
+    /// Taking the key as a byte collection lets a caller pass a `String` key's UTF-8 view, so the
     /// key is copied only into the frame.
     /// - Throws: ``ProtocolError/Code/shardIDTooLong`` or ``ProtocolError/Code/routingKeyTooLong``.
     public static func headerFrame<Key: Collection<UInt8>>(_ header: RequestHeader, key: Key?) throws(ProtocolError) -> [UInt8] {

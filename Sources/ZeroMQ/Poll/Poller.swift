@@ -86,10 +86,12 @@ public struct Poller {
                 throw ZMQError(errno: ENOTSOCK, operation: "zmq_poll \(socket.kind)")
             }
         }
+        // Looking without waiting (what a busy loop does on most turns), or waiting for good, needs
+        // no clock.
         let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        let deadline = timeout.flatMap { $0 > .zero ? clock.now.advanced(by: $0) : nil }
         while true {
-            let milliseconds: Int = deadline.map { Int(clock.now.duration(to: $0).zmqMilliseconds) } ?? -1
+            let milliseconds: Int = deadline.map { Int(clock.now.duration(to: $0).zmqMilliseconds) } ?? (timeout == nil ? -1 : 0)
             let rc = self.waitOnce(milliseconds: milliseconds)
             if rc > 0 { return Int(rc) }
             if rc == 0 {

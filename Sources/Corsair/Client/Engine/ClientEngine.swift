@@ -107,14 +107,17 @@ public final class ClientEngine: Sendable {
         let requestID = self.nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         let flag = CancellationFlag()
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, CorsairError>, Never>) in
+            // Unchecked: the engine completes every submission exactly once (``PendingCall/finish(_:)``
+            // guards it, and a call never admitted is failed once), and the checked kind costs an
+            // allocation and atomic operations on every request.
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Reply, CorsairError>, Never>) in
                 self.submit(requestID: requestID, body: body, to: endpoint, options: options, cancellation: flag) {
                     continuation.resume(returning: $0)
                 }
             }
         } onCancel: {
             flag.cancel()
-            self.inbox.cancel(requestID)
+            self.inbox.cancel(flag)
         }
         return try result.get()
     }

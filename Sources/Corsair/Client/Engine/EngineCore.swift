@@ -1,6 +1,5 @@
 import CoreMetrics
 import DequeModule
-import HeapModule
 import Logging
 import UnitText
 import ZeroMQ
@@ -29,9 +28,9 @@ final class EngineCore {
     private var machine = EngineStateMachine()
 
     private var pools: [EndpointPool.Key: EndpointPool] = [:]
-    private var calls: [UInt64: PendingCall] = [:]
+    private var calls = CallTable()
     private var openSockets: [ObjectIdentifier: ClientSocket] = [:]
-    private var timers = Heap<EngineTimer>()
+    private var timers = EngineTimerQueue()
     private var timerSequence: UInt64 = 0
 
     private var poller = Poller()
@@ -46,10 +45,14 @@ final class EngineCore {
     private var jobs: [UnownedJob] = []
     /// Calls and cancellations taken from the inbox, kept so their buffers are reused.
     private var submissions: Deque<PendingCall.Submission> = []
-    private var cancellations: [UInt64] = []
+    private var cancellations: [CancellationFlag] = []
     /// The pool the last admitted call went to: consecutive calls mostly go to the same endpoint,
     /// and comparing its key is cheaper than hashing the endpoint's address again.
     private var lastPool: EndpointPool?
+    /// Reads every reply, reusing one message for its frames.
+    private let replyReader = ReplyReader()
+    /// The request header being encoded, kept so that its buffer is reused by every send.
+    private var headerFrame: [UInt8] = []
 
     init(
         configuration: ClientEngine.Configuration,
@@ -85,8 +88,8 @@ final class EngineCore {
             while let submission = self.submissions.popFirst() {
                 self.admit(submission)
             }
-            for requestID in self.cancellations {
-                self.cancel(requestID)
+            for flag in self.cancellations {
+                self.cancel(flag)
             }
             self.cancellations.removeAll(keepingCapacity: true)
             self.fireDueTimers()
@@ -198,24 +201,19 @@ final class EngineCore {
     // MARK: Timers
 
     private func schedule(_ call: PendingCall, at deadline: ContinuousClock.Instant, _ kind: EngineTimer.Kind) {
-        call.timerGeneration &+= 1
         self.timerSequence &+= 1
-        self.timers.insert(
-            EngineTimer(
-                deadline: deadline,
-                sequence: self.timerSequence,
-                generation: call.timerGeneration,
-                kind: kind,
-                call: call
-            )
-        )
+        call.timerSequence = self.timerSequence
+        self.timers.insert(EngineTimer(deadline: deadline, sequence: self.timerSequence, slot: call.slot, kind: kind))
+    }
+
+    /// The call a timer is for, or `nil` when the timer is stale: its call ended or set a later timer.
+    private func liveCall(of timer: EngineTimer) -> PendingCall? {
+        guard let call = self.calls[timer.slot], call.timerSequence == timer.sequence else { return nil }
+        return call
     }
 
     private func nextTimeout() -> Duration? {
-        while let top = self.timers.min, top.isStale {
-            self.timers.removeMin()
-        }
-        guard let top = self.timers.min else { return nil }
+        guard let top = self.timers.removeStale(while: { self.liveCall(of: $0) == nil }) else { return nil }
         let wait = self.clock.now.duration(to: top.deadline)
         return wait > .zero ? wait : .zero
     }
@@ -224,8 +222,7 @@ final class EngineCore {
         let now = self.clock.now
         while let top = self.timers.min, top.deadline <= now {
             self.timers.removeMin()
-            guard !top.isStale else { continue }
-            let call = top.call
+            guard let call = self.liveCall(of: top) else { continue }
             switch top.kind {
             case .attemptDeadline:
                 guard call.state == .inFlight else { continue }
@@ -241,7 +238,7 @@ final class EngineCore {
         }
         // Stale entries wait for their deadline; compact when they outnumber live calls by far.
         if self.timers.count > 4 * self.calls.count + 1024 {
-            self.timers = Heap(self.timers.unordered.filter { !$0.isStale })
+            self.timers.removeAll { self.liveCall(of: $0) == nil }
         }
     }
 
@@ -250,7 +247,8 @@ final class EngineCore {
     private func admit(_ submission: PendingCall.Submission) {
         let call = PendingCall(submission, pool: self.pool(for: submission))
         let pool = call.pool
-        self.calls[call.requestID] = call
+        self.calls.insert(call)
+        submission.cancellation?.slot = call.slot
         self.metrics.inFlight.record(self.calls.count)
         let next = self.machine.admit(
             &call.decisions,
@@ -290,8 +288,7 @@ final class EngineCore {
     }
 
     private func pool(for submission: PendingCall.Submission) -> EndpointPool {
-        let policy = submission.effectivePolicy
-        let key = EndpointPool.Key(endpoint: submission.endpoint, mode: policy.mode)
+        let key = EndpointPool.Key(endpoint: submission.endpoint, mode: submission.effectiveMode)
         if let last = self.lastPool, last.key == key { return last }
         if let pool = self.pools[key] {
             self.lastPool = pool
@@ -300,7 +297,7 @@ final class EngineCore {
         let pool = EndpointPool(
             key: key,
             limit: self.configuration.maxSocketsPerEndpoint,
-            policy: policy,
+            policy: submission.effectivePolicy,
             metricsPrefix: self.configuration.metricsPrefix
         )
         self.pools[key] = pool
@@ -447,8 +444,9 @@ final class EngineCore {
             bodyFrameCount: UInt16(clamping: call.body.count),
             traceContext: call.options.traceContext
         )
-        let frame = try RequestMessage.headerFrame(header, key: call.options.routingKey?.utf8)
-        try socket.socket.send(frame, more: !call.body.isEmpty, dontWait: true)
+        self.headerFrame.removeAll(keepingCapacity: true)
+        try header.encode(into: &self.headerFrame, key: call.options.routingKey?.utf8)
+        try socket.socket.send(self.headerFrame, more: !call.body.isEmpty, dontWait: true)
         if !call.body.isEmpty {
             try socket.socket.send(multipart: call.body, dontWait: true)
         }
@@ -492,9 +490,11 @@ final class EngineCore {
     // MARK: Replies
 
     private func handleReadable(_ socket: ClientSocket) {
-        let frames: [[UInt8]]
+        // In resend mode a reply may arrive while the call backs off: it answers the same request.
+        let call = socket.isPipelined ? nil : socket.call.flatMap { $0.state == .inFlight || $0.state == .backingOff ? $0 : nil }
+        let read: ReplyReader.Read
         do {
-            frames = try socket.socket.receiveMultipart(dontWait: true)
+            read = try self.replyReader.read(from: socket.socket, delimited: socket.isPipelined, raw: call?.options.raw == true)
         } catch {
             if error.code != .wouldBlock {
                 self.logger.debug("receive failed", metadata: ["error": "\(error)"])
@@ -503,51 +503,51 @@ final class EngineCore {
         }
         self.needsCheck(socket)
         if socket.isPipelined {
-            self.handlePipelinedReply(frames, on: socket)
+            self.handlePipelinedReply(read, on: socket)
             return
         }
-        // In resend mode a reply may arrive while the call backs off: it answers the same request.
-        guard let call = socket.call, call.state == .inFlight || call.state == .backingOff else {
-            return
-        }
+        guard let call else { return }
         let outcome: EngineStateMachine.ReplyOutcome
-        var body = frames
+        var body: [[UInt8]] = []
         var serverEpoch: UInt64 = 0
-        if call.options.raw {
+        switch read {
+        case .raw(let frames):
             outcome = .ok
-        } else {
-            do {
-                let header: ReplyHeader
-                (header, body) = try ReplyMessage.decode(frames: frames)
-                guard header.requestID == call.requestID else {
-                    // Not ours: drop it and send the same attempt again, which the REQ socket now allows.
-                    self.metrics.staleReplies.increment()
-                    self.emit(call, .staleReplyDropped(requestID: call.requestID, staleRequestID: header.requestID))
-                    self.resendAfterStaleReply(call, on: socket)
-                    return
-                }
-                serverEpoch = header.epoch
-                outcome = self.outcome(of: header, for: call)
-            } catch {
-                outcome = .final(.protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)").keeping(error))
+            body = frames
+        case .reply(let header, let frames):
+            guard header.requestID == call.requestID else {
+                // Not ours: drop it and send the same attempt again, which the REQ socket now allows.
+                self.metrics.staleReplies.increment()
+                self.emit(call, .staleReplyDropped(requestID: call.requestID, staleRequestID: header.requestID))
+                self.resendAfterStaleReply(call, on: socket)
+                return
             }
+            body = frames
+            serverEpoch = header.epoch
+            outcome = self.outcome(of: header, for: call)
+        case .malformed(let error):
+            outcome = .final(.protocolError(attempts: call.attempt, endpoint: call.endpoint.address, message: "\(error)").keeping(error))
+        case .undelimited:
+            // Only a DEALER connection's reads look for a delimiter.
+            return
         }
-        self.deliver(outcome, body: body, serverEpoch: serverEpoch, to: call)
+        self.deliver(outcome, body: body, serverEpoch: serverEpoch, to: call, now: self.clock.now)
     }
 
     /// A reply on a pipelined connection: matched by request id, or dropped as stray (a duplicate,
     /// an id this connection is not waiting for, a malformed message) with the connection going on.
-    private func handlePipelinedReply(_ frames: [[UInt8]], on socket: ClientSocket) {
-        socket.lastSignOfLife = self.clock.now
-        guard frames.count >= 2, frames[0].isEmpty else {
-            self.dropStray(on: socket, "no empty delimiter frame")
-            return
-        }
+    private func handlePipelinedReply(_ read: ReplyReader.Read, on socket: ClientSocket) {
+        let now = self.clock.now
+        socket.lastSignOfLife = now
         let header: ReplyHeader
         let body: [[UInt8]]
-        do {
-            (header, body) = try ReplyMessage.decode(frames: Array(frames[1...]))
-        } catch {
+        switch read {
+        case .reply(let replyHeader, let frames):
+            (header, body) = (replyHeader, frames)
+        case .undelimited, .raw:
+            self.dropStray(on: socket, "no empty delimiter frame")
+            return
+        case .malformed(let error):
             self.dropStray(on: socket, "\(error)")
             return
         }
@@ -555,7 +555,7 @@ final class EngineCore {
             self.dropStray(on: socket, "no request \(header.requestID) outstanding")
             return
         }
-        self.deliver(self.outcome(of: header, for: call), body: body, serverEpoch: header.epoch, to: call)
+        self.deliver(self.outcome(of: header, for: call), body: body, serverEpoch: header.epoch, to: call, now: now)
     }
 
     private func dropStray(on socket: ClientSocket, _ reason: String) {
@@ -564,8 +564,13 @@ final class EngineCore {
     }
 
     /// Ends or retries a call by what its reply said.
-    private func deliver(_ outcome: EngineStateMachine.ReplyOutcome, body: [[UInt8]], serverEpoch: UInt64, to call: PendingCall) {
-        let now = self.clock.now
+    private func deliver(
+        _ outcome: EngineStateMachine.ReplyOutcome,
+        body: [[UInt8]],
+        serverEpoch: UInt64,
+        to call: PendingCall,
+        now: ContinuousClock.Instant
+    ) {
         let (socketAction, next) = self.machine.replied(&call.decisions, outcome, guards: &call.pool.guards, using: &self.random, now: now)
         self.apply(socketAction, to: call)
         if case .succeed = next {
@@ -730,8 +735,9 @@ final class EngineCore {
         self.dispatch(call, in: call.pool, first: true)
     }
 
-    private func cancel(_ requestID: UInt64) {
-        guard let call = self.calls[requestID] else { return }
+    private func cancel(_ flag: CancellationFlag) {
+        // A flag not yet admitted is seen at admission; a slot passed on to another call is not this one's.
+        guard let slot = flag.slot, let call = self.calls[slot], call.cancellation === flag else { return }
         if call.state == .waitingForSocket {
             call.pool.waiting.removeAll { $0 === call }
         }
@@ -779,11 +785,11 @@ final class EngineCore {
     ) {
         let pool = call.pool
         guard self.machine.finished(&call.decisions, failure: failure, guards: &pool.guards, now: now) else { return }
-        self.calls.removeValue(forKey: call.requestID)
+        self.calls.remove(call)
         if pool.guards.breaker != nil {
             pool.breakerGauge.record(pool.guards.isBreakerOpen ? 1 : 0)
         }
-        self.metrics.finished(outcome: failure.map { "\($0)" } ?? "ok")
+        self.metrics.finished(failure: failure)
         self.metrics.inFlight.record(self.calls.count)
         call.finish(result)
     }
@@ -844,7 +850,7 @@ final class EngineCore {
             socket.close()
         }
         self.openSockets.removeAll()
-        for call in Array(self.calls.values) {
+        for call in self.calls.calls {
             self.perform(self.machine.close(&call.decisions), for: call)
         }
         // Taken from the inbox in the pass that saw the order to close, never admitted.

@@ -16,7 +16,7 @@ import Darwin
 final class EngineInbox: Sendable {
     struct Contents {
         var calls: Deque<PendingCall.Submission> = []
-        var cancellations: [UInt64] = []
+        var cancellations: [CancellationFlag] = []
         var jobs: [UnownedJob] = []
         var closing = false
         var closed = false
@@ -56,9 +56,10 @@ final class EngineInbox: Sendable {
         }
     }
 
-    func cancel(_ requestID: UInt64) {
+    /// Asks the I/O thread to cancel the call that carries `flag`.
+    func cancel(_ flag: CancellationFlag) {
         _ = self.change { contents in
-            contents.cancellations.append(requestID)
+            contents.cancellations.append(flag)
             return true
         }
     }
@@ -105,7 +106,7 @@ final class EngineInbox: Sendable {
     ///
     /// Swapping hands the buffers back and forth: returning copies would leave the inbox sharing
     /// them, and its next append would copy every queued submission into a new buffer.
-    func take(calls: inout Deque<PendingCall.Submission>, cancellations: inout [UInt64]) -> Bool {
+    func take(calls: inout Deque<PendingCall.Submission>, cancellations: inout [CancellationFlag]) -> Bool {
         self.contents.withLock { contents in
             swap(&calls, &contents.calls)
             swap(&cancellations, &contents.cancellations)

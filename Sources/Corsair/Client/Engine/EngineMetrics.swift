@@ -38,12 +38,13 @@ struct EngineMetrics {
         self.outcomes["ok"] = self.succeeded
     }
 
-    /// Counts a finished request under its outcome (`ok`, or the error code).
-    mutating func finished(outcome: String) {
-        if outcome == "ok" {
+    /// Counts a finished request under its outcome: `ok` without a failure, else the error code.
+    mutating func finished(failure: CorsairError.Code?) {
+        guard let failure else {
             self.succeeded.increment()
             return
         }
+        let outcome = "\(failure)"
         if let counter = self.outcomes[outcome] {
             counter.increment()
             return

@@ -3,7 +3,11 @@
 /// Owned by the I/O thread; only ``Submission`` crosses threads.
 final class PendingCall {
     /// What a caller hands over: everything Sendable the I/O thread needs to run the request.
-    struct Submission: Sendable {
+    ///
+    /// A class, made once by the caller and kept by the call: it holds two retry policies, the
+    /// options and the body, and as a struct every hand-over (the inbox, admission, the call) copied
+    /// all of it, retaining each reference inside.
+    final class Submission: Sendable {
         let requestID: UInt64
         let endpoint: Endpoint
         let body: [[UInt8]]
@@ -13,22 +17,45 @@ final class PendingCall {
         let cancellation: CancellationFlag?
         let completion: @Sendable (Result<Reply, CorsairError>) -> Void
 
-        /// The policy the call runs under: a raw request carries no request id to match a
-        /// pipelined reply by, so it goes the Lazy Pirate way instead.
+        init(
+            requestID: UInt64,
+            endpoint: Endpoint,
+            body: [[UInt8]],
+            policy: RetryPolicy,
+            options: RequestOptions,
+            submittedAt: ContinuousClock.Instant,
+            cancellation: CancellationFlag?,
+            completion: @escaping @Sendable (Result<Reply, CorsairError>) -> Void
+        ) {
+            self.requestID = requestID
+            self.endpoint = endpoint
+            self.body = body
+            self.policy = policy
+            self.options = options
+            self.submittedAt = submittedAt
+            self.cancellation = cancellation
+            self.completion = completion
+        }
+
+        /// The mode the call runs in: a raw request carries no request id to match a pipelined
+        /// reply by, so it goes the Lazy Pirate way instead.
+        var effectiveMode: RetryPolicy.Mode {
+            self.options.raw && self.policy.mode == .pipelined ? .recreate : self.policy.mode
+        }
+
+        /// The policy the call runs under: ``policy`` in ``effectiveMode``.
         var effectivePolicy: RetryPolicy {
-            guard self.options.raw, self.policy.mode == .pipelined else { return self.policy }
+            let mode = self.effectiveMode
+            guard mode != self.policy.mode else { return self.policy }
             var policy = self.policy
-            policy.mode = .recreate
+            policy.mode = mode
             return policy
         }
     }
 
-    let requestID: UInt64
-    let endpoint: Endpoint
-    private(set) var body: [[UInt8]]
-    let options: RequestOptions
-    let cancellation: CancellationFlag?
-    private var completion: (@Sendable (Result<Reply, CorsairError>) -> Void)?
+    /// What the caller handed over, kept whole rather than copied field by field.
+    private let submission: Submission
+    private var finished = false
 
     /// The call's part of the engine's state machine: state, attempts, deadlines.
     var decisions: EngineStateMachine.Call
@@ -40,16 +67,13 @@ final class PendingCall {
     let pool: EndpointPool
     /// Set while the call waits in its pipelined connection's send queue.
     var awaitingTransmit = false
-    /// Bumped whenever the call's pending timer is replaced, so that stale heap entries are skipped.
-    var timerGeneration: UInt64 = 0
+    /// The call's place in the engine's ``CallTable``, which timers name instead of the call.
+    var slot: Int32 = -1
+    /// The sequence number of the call's one live timer, so that replaced ones are skipped.
+    var timerSequence: UInt64 = 0
 
     init(_ submission: Submission, pool: EndpointPool) {
-        self.requestID = submission.requestID
-        self.endpoint = submission.endpoint
-        self.body = submission.body
-        self.options = submission.options
-        self.cancellation = submission.cancellation
-        self.completion = submission.completion
+        self.submission = submission
         self.pool = pool
         self.decisions = EngineStateMachine.Call(
             policy: submission.effectivePolicy,
@@ -58,19 +82,22 @@ final class PendingCall {
         )
     }
 
+    var requestID: UInt64 { self.submission.requestID }
+    var endpoint: Endpoint { self.submission.endpoint }
+    var body: [[UInt8]] { self.submission.body }
+    var options: RequestOptions { self.submission.options }
+    var cancellation: CancellationFlag? { self.submission.cancellation }
     var policy: RetryPolicy { self.decisions.policy }
     var submittedAt: ContinuousClock.Instant { self.decisions.submittedAt }
     var state: EngineStateMachine.Call.State { self.decisions.state }
     var attempt: Int { self.decisions.attempt }
-    var isFinished: Bool { self.completion == nil }
+    var isFinished: Bool { self.finished }
 
-    /// Ends the call: resumes its caller once, and drops the body so stale timers hold little.
+    /// Ends the call: resumes its caller once.
     func finish(_ result: Result<Reply, CorsairError>) {
-        guard let completion = self.completion else { return }
-        self.completion = nil
-        self.body = []
+        guard !self.finished else { return }
+        self.finished = true
         self.socket = nil
-        self.timerGeneration &+= 1
-        completion(result)
+        self.submission.completion(result)
     }
 }
