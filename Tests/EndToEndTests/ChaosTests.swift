@@ -103,8 +103,8 @@ extension ResourceHeavy {
             await cluster.stopAll()
         }
 
-        @Test("a shard that never comes back fails fast through the breaker; the other shards are unaffected")
-        func shardThatNeverComesBack() async throws {
+        @Test("a shard that never comes back fails fast through the breaker; the other shards are unaffected", arguments: ["recreate", "pipelined"])
+        func shardThatNeverComesBack(mode: String) async throws {
             let cluster = try ShardCluster(retry: """
                   attempt_timeout: 200ms
                   attempts: 2
@@ -112,6 +112,7 @@ extension ResourceHeavy {
                   backoff: {initial: 10ms, max: 50ms, multiplier: 2, jitter: full}
                   budget: {ratio: 100, min_per_second: 100000}
                   circuit_breaker: {failures: 3, open_for: 60s}
+                  mode: \(mode)
                 """)
             try await cluster.startAll()
             let dead = try #require(cluster.server("s2"))
@@ -151,7 +152,62 @@ extension ResourceHeavy {
                 total += try #require(try await cluster.value(of: key))
             }
             #expect(total == expectedSuccesses)
-            print("chaos/gone: \(report.fields); wall \(wall); live total \(total)")
+            print("chaos/gone (\(mode)): \(report.fields); wall \(wall); live total \(total)")
+            await cluster.stopAll()
+        }
+
+        /// A pipelined cluster whose attempt timeout (10 s) is far longer than a pause of one shard
+        /// (3 s): only the heartbeats can tell the client that the paused shard's connection is dead.
+        static func heartbeatRetry(_ interval: String) -> String {
+            """
+              attempt_timeout: 10s
+              attempts: 5
+              deadline: 40s
+              backoff: {initial: 10ms, max: 100ms, multiplier: 2, jitter: full}
+              budget: {ratio: 100, min_per_second: 100000}
+              circuit_breaker: {failures: 100000, open_for: 1s}
+              mode: pipelined
+              heartbeat_interval: \(interval)
+            """
+        }
+
+        @Test("pipelined, a shard whose ZMTP stops answering: heartbeats rebuild its connection long before the attempt timeout, counters add up", arguments: ["200ms", "off"])
+        func heartbeatsFindPausedShard(heartbeat: String) async throws {
+            let cluster = try ShardCluster(retry: Self.heartbeatRetry(heartbeat))
+            try await cluster.startAll()
+            let requests = 3000
+            let load = try cluster.load(requests: requests, concurrency: 32, keys: Self.keys)
+            defer { if load.isRunning { load.signal(SIGKILL) } }
+            try await cluster.waitUntilLoadRuns()
+            // SIGSTOP stops the server's libzmq I/O thread too: no reply and no heartbeat answer.
+            let paused = try #require(cluster.server("s1"))
+            paused.signal(SIGSTOP)
+            try await Task.sleep(for: .seconds(3))
+            paused.signal(SIGCONT)
+
+            let status = await load.waitForExit(timeout: .seconds(60))
+            #expect(status == 0, "\(load.stderr)")
+            let report = try #require(JSONObject(lastLineOf: load.stdout), "\(load.stdout)\n\(load.stderr)")
+            #expect(report.int("sent") == requests)
+            #expect(report.int("succeeded") == requests, "\(report.fields)")
+            #expect(report.int("failed") == 0, "\(report.fields)")
+            #expect(report.int("lost") == 0, "\(report.fields)")
+            let retries = report.int("retries") ?? -1
+            if heartbeat == "off" {
+                // No attempt can time out in a 3 s pause with a 10 s attempt timeout, and nothing
+                // else may rebuild the connection: the requests wait out the pause where they are.
+                #expect(retries == 0, "\(report.fields)")
+            } else {
+                // Only a rebuild, which the heartbeats started, can have resent anything.
+                #expect(retries > 0, "the heartbeats should have rebuilt the paused shard's connection: \(report.fields)")
+            }
+            var total = 0
+            for index in 0..<Self.keys {
+                let value = try #require(try await cluster.value(of: "key-\(index)"), "key-\(index) unreadable")
+                total += value
+            }
+            #expect(total == report.int("succeeded"), "servers counted \(total) increments for \(report.fields)")
+            print("chaos/heartbeat \(heartbeat) (pipelined): \(report.fields); server total \(total); duplicated \(total - (report.int("succeeded") ?? 0))")
             await cluster.stopAll()
         }
     }
