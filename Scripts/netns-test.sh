@@ -53,6 +53,7 @@ fi
 WORK=$(mktemp -d /tmp/corsair-netns.XXXXXX)
 PIDS=()
 NAMESPACES=()
+ROUTED=0
 cleanup() {
     local status=$?
     for pid in "${PIDS[@]}"; do
@@ -69,6 +70,7 @@ cleanup() {
     for i in 0 1 2; do
         ip link del "${TAG}h$i" 2>/dev/null || true
     done
+    [ "$ROUTED" = 1 ] && ip route del unreachable "$NET.0/24" 2>/dev/null || true
     rm -rf "$WORK"
     exit $status
 }
@@ -105,6 +107,13 @@ for i in 0 1 2; do
     ip -n "$ns" link set "${TAG}n$i" up
     ip -n "$ns" link set lo up
 done
+
+# While a link is down its /30 route is gone, and a connect to the shard would follow the default
+# route, where some hosts (and sandboxes with a transparent proxy) accept any TCP connection and
+# then fail the ZMTP handshake. A cut link answers nothing: this route makes the block unreachable
+# whenever a shard's own route is missing.
+ip route add unreachable "$NET.0/24"
+ROUTED=1
 
 CONFIG="$WORK/cluster.yaml"
 cat >"$CONFIG" <<EOF
