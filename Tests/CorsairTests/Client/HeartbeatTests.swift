@@ -63,6 +63,42 @@ struct HeartbeatTests {
         try policy.validated()
     }
 
+    @Test("the state machine names a drop, not silence, as the failed attempt's reason")
+    func dropReason() {
+        var machine = EngineStateMachine()
+        let start = ContinuousClock.now
+        var call = EngineStateMachine.Call(policy: RetryPolicy(attempts: 1, mode: .pipelined), endpoint: "tcp://a:1", submittedAt: start)
+        var guards = EngineStateMachine.Guards(policy: call.policy)
+        var random = SystemRandomNumberGenerator()
+        _ = machine.admit(&call, guards: &guards, cancelled: false, now: start)
+        _ = machine.sending(&call, newAttempt: true, now: start)
+        let next = machine.connectionLost(&call, silentFor: .milliseconds(700), dropped: true, guards: &guards, using: &random, now: start)
+        guard case .fail(let error) = next else {
+            Issue.record("one attempt, lost: \(next)")
+            return
+        }
+        #expect("\(error)".contains("dropped (heartbeat unanswered or peer gone)"), "\(error)")
+    }
+
+    @Test("with heartbeats on, a wrong CURVE server key still fails as an authentication error, not as drops", .enabled(if: ZMQ.has("curve")))
+    func wrongServerKey() async throws {
+        let serverKeys = try CurveKeyPair.generate()
+        let configuration = serverConfiguration { $0.curve = CurveServerSecurity(secretKey: serverKeys.secretKey) }
+        try await withServer(configuration, handler: EchoHandler()) { _, address in
+            var policy = testPolicy(attempts: 1, timeout: .seconds(30), deadline: .seconds(40), mode: .pipelined)
+            policy.heartbeat = .init(interval: .milliseconds(100))
+            let engine = try ClientEngine(configuration: .init(retry: policy, curveKeyPair: try CurveKeyPair.generate()))
+            let wrong = Endpoint(address, serverPublicKey: try CurveKeyPair.generate().publicKey)
+            await #expect(performing: {
+                _ = try await engine.request(bytes("hello"), to: wrong)
+            }, throws: { ($0 as? CorsairError)?.code == .authenticationFailed })
+            // The right key is served on a watched connection.
+            let right = Endpoint(address, serverPublicKey: serverKeys.publicKey)
+            #expect(try await engine.request(bytes("hello"), to: right).bytes == bytes("hello"))
+            await engine.shutdown()
+        }
+    }
+
     /// Requests to a peer that never answers them, with an attempt timeout longer than their
     /// deadline: only a rebuild of the connection before the attempt timeout can save them. The peer
     /// then goes away and a new one, which answers, takes its endpoint.
