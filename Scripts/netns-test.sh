@@ -13,6 +13,11 @@
 #   Scripts/netns-test.sh                       # builds corsair (debug) if needed
 #   CORSAIR=.build/release/corsair Scripts/netns-test.sh
 #   REQUESTS=20000 CONCURRENCY=64 CUT_SECONDS=3 Scripts/netns-test.sh
+#   MODE=pipelined ATTEMPT_TIMEOUT=5s HEARTBEAT_INTERVAL=100ms Scripts/netns-test.sh
+#
+# MODE is the retry section's mode (recreate, resend, pipelined). HEARTBEAT_INTERVAL sets
+# heartbeat_interval (pipelined connections; `off` turns heartbeats off); with an ATTEMPT_TIMEOUT far
+# longer than the cut, only the heartbeats can find the cut connection dead before the link returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +26,9 @@ CONCURRENCY=${CONCURRENCY:-32}
 KEYS=${KEYS:-30}
 CUT_SECONDS=${CUT_SECONDS:-1.5}
 CUT_SHARD=${CUT_SHARD:-1}
+MODE=${MODE:-recreate}
+ATTEMPT_TIMEOUT=${ATTEMPT_TIMEOUT:-300ms}
+HEARTBEAT_INTERVAL=${HEARTBEAT_INTERVAL:-}
 TAG="cn$$"            # short: interface names have at most 15 characters
 NET=${NET:-10.231.$(( $$ % 250 ))}
 
@@ -45,6 +53,7 @@ fi
 WORK=$(mktemp -d /tmp/corsair-netns.XXXXXX)
 PIDS=()
 NAMESPACES=()
+ROUTED=0
 cleanup() {
     local status=$?
     for pid in "${PIDS[@]}"; do
@@ -61,6 +70,7 @@ cleanup() {
     for i in 0 1 2; do
         ip link del "${TAG}h$i" 2>/dev/null || true
     done
+    [ "$ROUTED" = 1 ] && ip route del unreachable "$NET.0/24" 2>/dev/null || true
     rm -rf "$WORK"
     exit $status
 }
@@ -98,6 +108,13 @@ for i in 0 1 2; do
     ip -n "$ns" link set lo up
 done
 
+# While a link is down its /30 route is gone, and a connect to the shard would follow the default
+# route, where some hosts (and sandboxes with a transparent proxy) accept any TCP connection and
+# then fail the ZMTP handshake. A cut link answers nothing: this route makes the block unreachable
+# whenever a shard's own route is missing.
+ip route add unreachable "$NET.0/24"
+ROUTED=1
+
 CONFIG="$WORK/cluster.yaml"
 cat >"$CONFIG" <<EOF
 cluster: netns
@@ -108,13 +125,17 @@ shards:
   - {id: s1, endpoint: "tcp://$NET.6:5555", slots: ["5461-10922"]}
   - {id: s2, endpoint: "tcp://$NET.10:5555", slots: ["10923-16383"]}
 retry:
-  attempt_timeout: 300ms
+  mode: $MODE
+  attempt_timeout: $ATTEMPT_TIMEOUT
   attempts: 60
   deadline: 30s
   backoff: {initial: 10ms, max: 200ms, multiplier: 2, jitter: full}
   budget: {ratio: 100, min_per_second: 100000}
   circuit_breaker: {failures: 100000, open_for: 1s}
 EOF
+if [ -n "$HEARTBEAT_INTERVAL" ]; then
+    echo "  heartbeat_interval: $HEARTBEAT_INTERVAL" >>"$CONFIG"
+fi
 
 echo "==> one server per namespace"
 for i in 0 1 2; do
@@ -134,7 +155,7 @@ get() {
     "$CORSAIR" request --config "$CONFIG" --key "$1" --timeout 1s --attempts 5 "GET $1"
 }
 
-echo "==> corsair load: $REQUESTS INCRs, $CONCURRENCY at once, over $KEYS keys"
+echo "==> corsair load: $REQUESTS INCRs, $CONCURRENCY at once, over $KEYS keys (mode $MODE, attempt timeout $ATTEMPT_TIMEOUT, heartbeat ${HEARTBEAT_INTERVAL:-default})"
 start=$(date +%s.%N)
 CORSAIR_LOG_LEVEL=error "$CORSAIR" load --config "$CONFIG" --requests "$REQUESTS" --concurrency "$CONCURRENCY" \
     --keys "$KEYS" --op incr --json >"$WORK/load.json" 2>"$WORK/load.err" &
@@ -179,8 +200,8 @@ for k in $(seq 0 $((KEYS - 1))); do
 done
 
 echo "load: $report"
-printf 'sent %s, succeeded %s, failed %s, lost %s, retries %s, server total %s, wall %.1fs\n' \
-    "$sent" "$succeeded" "$failed" "$lost" "$retries" "$total" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
+printf 'mode %s: sent %s, succeeded %s, failed %s, lost %s, retries %s, server total %s, wall %.1fs\n' \
+    "$MODE" "$sent" "$succeeded" "$failed" "$lost" "$retries" "$total" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
 ok=1
 [ "$sent" = "$REQUESTS" ] || { echo "FAIL: sent $sent, expected $REQUESTS"; ok=0; }
 [ "$succeeded" = "$REQUESTS" ] || { echo "FAIL: succeeded $succeeded of $REQUESTS"; ok=0; }

@@ -23,19 +23,19 @@ extension ResourceHeavy {
               circuit_breaker: {failures: 100000, open_for: 1s}
             """
 
-        @Test("a shard paused past the attempt timeout: every request succeeds, counters add up exactly", arguments: ["recreate", "pipelined"])
-        func pausedShard(mode: String) async throws {
-            let cluster = try ShardCluster(retry: Self.rideItOut + "\n  mode: \(mode)")
+        /// Runs `requests` increments with shard s1 SIGSTOPped for `pause` mid-run, checks what every
+        /// paused-shard scenario asserts (every request succeeded, none lost, and the servers' values
+        /// add up to the successes: nothing lost, nothing run twice), and returns the load's report.
+        static func loadWithPausedShard(retry: String, requests: Int, pause: Duration, label: String) async throws -> JSONObject {
+            let cluster = try ShardCluster(retry: retry)
             try await cluster.startAll()
-            let requests = 6000
             let load = try cluster.load(requests: requests, concurrency: 32, keys: Self.keys)
             defer { if load.isRunning { load.signal(SIGKILL) } }
             try await cluster.waitUntilLoadRuns()
+            // SIGSTOP stops the server's libzmq I/O thread too: no reply and no heartbeat answer.
             let paused = try #require(cluster.server("s1"))
             paused.signal(SIGSTOP)
-            // Well past the attempt timeout: several attempts per request time out and are resent on
-            // fresh sockets, while the first attempts wait in the paused server's socket buffers.
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: pause)
             paused.signal(SIGCONT)
 
             let status = await load.waitForExit(timeout: .seconds(60))
@@ -45,7 +45,6 @@ extension ResourceHeavy {
             #expect(report.int("succeeded") == requests, "\(report.fields)")
             #expect(report.int("failed") == 0, "\(report.fields)")
             #expect(report.int("lost") == 0, "\(report.fields)")
-            #expect((report.int("retries") ?? 0) > 0, "the pause should have forced retries: \(report.fields)")
 
             var total = 0
             for index in 0..<Self.keys {
@@ -53,8 +52,22 @@ extension ResourceHeavy {
                 total += value
             }
             #expect(total == report.int("succeeded"), "servers counted \(total) increments for \(report.fields)")
-            print("chaos/pause (\(mode)): \(report.fields); server total \(total); duplicated \(total - (report.int("succeeded") ?? 0))")
+            print("chaos/\(label): \(report.fields); server total \(total); duplicated \(total - (report.int("succeeded") ?? 0))")
             await cluster.stopAll()
+            return report
+        }
+
+        @Test("a shard paused past the attempt timeout: every request succeeds, counters add up exactly", arguments: ["recreate", "pipelined"])
+        func pausedShard(mode: String) async throws {
+            // Well past the attempt timeout: several attempts per request time out and are resent on
+            // fresh sockets, while the first attempts wait in the paused server's socket buffers.
+            let report = try await Self.loadWithPausedShard(
+                retry: Self.rideItOut + "\n  mode: \(mode)",
+                requests: 6000,
+                pause: .milliseconds(1500),
+                label: "pause (\(mode))"
+            )
+            #expect((report.int("retries") ?? 0) > 0, "the pause should have forced retries: \(report.fields)")
         }
 
         @Test("a shard killed and restarted: every request ends in a reply or a typed error within its deadline", arguments: ["recreate", "pipelined"])
@@ -103,8 +116,8 @@ extension ResourceHeavy {
             await cluster.stopAll()
         }
 
-        @Test("a shard that never comes back fails fast through the breaker; the other shards are unaffected")
-        func shardThatNeverComesBack() async throws {
+        @Test("a shard that never comes back fails fast through the breaker; the other shards are unaffected", arguments: ["recreate", "pipelined"])
+        func shardThatNeverComesBack(mode: String) async throws {
             let cluster = try ShardCluster(retry: """
                   attempt_timeout: 200ms
                   attempts: 2
@@ -112,6 +125,7 @@ extension ResourceHeavy {
                   backoff: {initial: 10ms, max: 50ms, multiplier: 2, jitter: full}
                   budget: {ratio: 100, min_per_second: 100000}
                   circuit_breaker: {failures: 3, open_for: 60s}
+                  mode: \(mode)
                 """)
             try await cluster.startAll()
             let dead = try #require(cluster.server("s2"))
@@ -151,8 +165,42 @@ extension ResourceHeavy {
                 total += try #require(try await cluster.value(of: key))
             }
             #expect(total == expectedSuccesses)
-            print("chaos/gone: \(report.fields); wall \(wall); live total \(total)")
+            print("chaos/gone (\(mode)): \(report.fields); wall \(wall); live total \(total)")
             await cluster.stopAll()
+        }
+
+        /// A pipelined cluster whose attempt timeout (10 s) is far longer than a pause of one shard
+        /// (3 s): only the heartbeats can tell the client that the paused shard's connection is dead.
+        static func heartbeatRetry(_ interval: String) -> String {
+            """
+              attempt_timeout: 10s
+              attempts: 5
+              deadline: 40s
+              backoff: {initial: 10ms, max: 100ms, multiplier: 2, jitter: full}
+              budget: {ratio: 100, min_per_second: 100000}
+              circuit_breaker: {failures: 100000, open_for: 1s}
+              mode: pipelined
+              heartbeat_interval: \(interval)
+            """
+        }
+
+        @Test("pipelined, a shard whose ZMTP stops answering: heartbeats rebuild its connection long before the attempt timeout, counters add up", arguments: ["200ms", "off"])
+        func heartbeatsFindPausedShard(heartbeat: String) async throws {
+            let report = try await Self.loadWithPausedShard(
+                retry: Self.heartbeatRetry(heartbeat),
+                requests: 3000,
+                pause: .seconds(3),
+                label: "heartbeat \(heartbeat) (pipelined)"
+            )
+            let retries = report.int("retries") ?? -1
+            if heartbeat == "off" {
+                // No attempt can time out in a 3 s pause with a 10 s attempt timeout, and nothing
+                // else may rebuild the connection: the requests wait out the pause where they are.
+                #expect(retries == 0, "\(report.fields)")
+            } else {
+                // Only a rebuild, which the heartbeats started, can have resent anything.
+                #expect(retries > 0, "the heartbeats should have rebuilt the paused shard's connection: \(report.fields)")
+            }
         }
     }
 }

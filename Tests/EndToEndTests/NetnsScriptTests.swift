@@ -6,7 +6,7 @@ extension ResourceHeavy {
     /// link cut and restored under load. Where namespaces cannot be made, as when not root, the script
     /// says "SKIPPED" and exits 77, and the test is reported skipped with the script's reason; set
     /// CORSAIR_NETNS=0 to leave it out.
-    @Suite("Chaos across network namespaces (end to end)")
+    @Suite("Chaos across network namespaces (end to end)", .serialized)
     struct NetnsScriptTests {
         static let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent()
@@ -16,16 +16,24 @@ extension ResourceHeavy {
         /// The script's exit status for "cannot run here".
         static let skipped: Int32 = 77
 
+        /// The script's settings per mode: pipelined with heartbeats on and an attempt timeout far
+        /// longer than the cut, so that only the heartbeats can find the cut connection dead early.
+        static let modes: [String: [String: String]] = [
+            "recreate": ["MODE": "recreate"],
+            "pipelined": ["MODE": "pipelined", "ATTEMPT_TIMEOUT": "5s", "HEARTBEAT_INTERVAL": "100ms"],
+        ]
+
         @Test(
             "a link cut mid-run and restored: every request succeeds, counters add up exactly",
-            .enabled(if: ProcessInfo.processInfo.environment["CORSAIR_NETNS"] != "0")
+            .enabled(if: ProcessInfo.processInfo.environment["CORSAIR_NETNS"] != "0"),
+            arguments: ["recreate", "pipelined"]
         )
-        func linkCut() async throws {
+        func linkCut(mode: String) async throws {
             let corsair = ChildProcess.productsDirectory.appendingPathComponent("corsair").path
             let run = try ChildProcess(
                 executable: URL(fileURLWithPath: "/bin/bash"),
                 [Self.script.path],
-                environment: ["CORSAIR": corsair]
+                environment: ["CORSAIR": corsair].merging(Self.modes[mode] ?? [:]) { $1 }
             )
             let status = await run.waitForExit(timeout: .seconds(90))
             if status == nil { run.signal(SIGTERM) }
@@ -35,7 +43,7 @@ extension ResourceHeavy {
             }
             #expect(status == 0, "\(run.stdout)\n\(run.stderr)")
             #expect(run.stdout.contains("netns-test: PASSED"), "\(run.stdout)")
-            print(run.stdout.split(separator: "\n").suffix(4).joined(separator: "\n"))
+            print("netns (\(mode)):\n" + run.stdout.split(separator: "\n").suffix(4).joined(separator: "\n"))
         }
     }
 }

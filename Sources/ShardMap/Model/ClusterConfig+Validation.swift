@@ -231,6 +231,36 @@ extension ClusterConfig {
         }
         try Self.atLeast(1, retry.circuitBreaker.failures, "retry.circuit_breaker.failures")
         try Self.positive(retry.circuitBreaker.openFor, "retry.circuit_breaker.open_for")
+        try self.validateHeartbeat()
+    }
+
+    private func validateHeartbeat() throws(ShardMapError) {
+        let retry = self.retry
+        if let interval = retry.heartbeatInterval, interval < .zero {
+            throw ShardMapError(
+                .invalidValue,
+                "the interval must not be negative, not \(DurationText.format(interval)); write off to turn heartbeats off",
+                keyPath: "retry.heartbeat_interval"
+            )
+        }
+        guard let timeout = retry.heartbeatTimeout else { return }
+        try Self.positive(timeout, "retry.heartbeat_timeout")
+        if retry.heartbeatInterval == .zero {
+            throw ShardMapError(
+                .invalidValue,
+                "a heartbeat timeout needs heartbeats, but heartbeat_interval is off",
+                keyPath: "retry.heartbeat_timeout"
+            )
+        }
+        // libzmq passes the timeout to the server as a TTL in tenths of a second, in 16 bits.
+        let longest = Duration.milliseconds(6_553_500)
+        if timeout > longest {
+            throw ShardMapError(
+                .invalidValue,
+                "the timeout must be at most \(DurationText.format(longest)), not \(DurationText.format(timeout))",
+                keyPath: "retry.heartbeat_timeout"
+            )
+        }
     }
 
     private func validateServer() throws(ShardMapError) {

@@ -23,7 +23,7 @@ public struct RetrySettings: Hashable, Sendable {
         case resend
         /// Many requests at once on one DEALER connection per endpoint, matched by request id; a
         /// timed-out request is resent on the same connection, and a connection that shows no sign
-        /// of life is rebuilt.
+        /// of life (or fails its heartbeats) is rebuilt.
         case pipelined
     }
 
@@ -101,6 +101,10 @@ public struct RetrySettings: Hashable, Sendable {
         public static let breakerOpenFor: Duration = .seconds(5)
         /// Recreate the socket.
         public static let mode = Mode.recreate
+        /// 1 s.
+        public static let heartbeatInterval: Duration = .seconds(1)
+        /// How many heartbeat intervals make the heartbeat timeout when the file sets none: 3.
+        public static let heartbeatTimeoutIntervals = 3
     }
 
     /// How long one attempt waits for its reply.
@@ -117,6 +121,11 @@ public struct RetrySettings: Hashable, Sendable {
     public var circuitBreaker: CircuitBreaker
     /// What a retry does with the socket.
     public var mode: Mode?
+    /// How often a pipelined connection pings its server (ZMTP heartbeats); zero turns heartbeats
+    /// off (written `off` in the file).
+    public var heartbeatInterval: Duration?
+    /// How long a pipelined connection may stay silent after a ping before it counts as dead.
+    public var heartbeatTimeout: Duration?
 
     /// Retry settings; `nil` leaves a field to its default.
     public init(
@@ -126,7 +135,9 @@ public struct RetrySettings: Hashable, Sendable {
         backoff: Backoff = Backoff(),
         budget: Budget = Budget(),
         circuitBreaker: CircuitBreaker = CircuitBreaker(),
-        mode: Mode? = nil
+        mode: Mode? = nil,
+        heartbeatInterval: Duration? = nil,
+        heartbeatTimeout: Duration? = nil
     ) {
         self.attemptTimeout = attemptTimeout
         self.attempts = attempts
@@ -135,5 +146,7 @@ public struct RetrySettings: Hashable, Sendable {
         self.budget = budget
         self.circuitBreaker = circuitBreaker
         self.mode = mode
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatTimeout = heartbeatTimeout
     }
 }

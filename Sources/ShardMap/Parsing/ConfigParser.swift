@@ -180,7 +180,10 @@ struct ConfigParser {
         let fields = try self.fields(
             node,
             at: path,
-            allowed: ["attempt_timeout", "attempts", "deadline", "backoff", "budget", "circuit_breaker", "mode"]
+            allowed: [
+                "attempt_timeout", "attempts", "deadline", "backoff", "budget", "circuit_breaker", "mode",
+                "heartbeat_interval", "heartbeat_timeout",
+            ]
         )
         var retry = RetrySettings()
         if let value = self.optional("attempt_timeout", in: fields) {
@@ -230,6 +233,12 @@ struct ConfigParser {
         }
         if let value = self.optional("mode", in: fields) {
             retry.mode = try self.choice(value, at: "\(path).mode", what: "mode")
+        }
+        if let value = self.optional("heartbeat_interval", in: fields) {
+            retry.heartbeatInterval = try self.durationOrOff(value, at: "\(path).heartbeat_interval")
+        }
+        if let value = self.optional("heartbeat_timeout", in: fields) {
+            retry.heartbeatTimeout = try self.duration(value, at: "\(path).heartbeat_timeout")
         }
         return retry
     }
@@ -400,6 +409,14 @@ struct ConfigParser {
             )
         }
         return duration
+    }
+
+    /// A duration, or `off` (also `0s`) for zero: a feature turned off.
+    private mutating func durationOrOff(_ node: Node, at path: String) throws(ShardMapError) -> Duration {
+        if try self.text(node, at: path, expected: "a duration such as 1s, or off") == "off" {
+            return .zero
+        }
+        return try self.duration(node, at: path)
     }
 
     private mutating func byteSize(_ node: Node, at path: String) throws(ShardMapError) -> Int {

@@ -29,6 +29,9 @@ final class ClientSocket {
     var outstanding: [UInt64: PendingCall] = [:]
     /// Pipelined: calls whose send met the high-water mark, sent in order once there is room.
     var sendQueue: Deque<PendingCall> = []
+    /// Pipelined with heartbeats: the monitor stays after the handshake, watching for the drop of
+    /// a connection libzmq found dead (see `EngineCore+Heartbeats.swift`).
+    var watchesConnection = false
     /// Pipelined: the last reply of any request, or the send that found the connection idle.
     var lastSignOfLife: ContinuousClock.Instant
 

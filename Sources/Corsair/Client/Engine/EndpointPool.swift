@@ -23,11 +23,14 @@ final class EndpointPool {
     /// The retry budget and circuit breaker, which the state machine consults.
     var guards: EngineStateMachine.Guards
     let breakerGauge: Gauge
+    /// Pipelined mode: the heartbeats its connections use, from the policy of the call that made the pool.
+    let heartbeat: RetryPolicy.Heartbeat?
 
     init(key: Key, limit: Int, policy: RetryPolicy, metricsPrefix: String) {
         self.key = key
         self.limit = max(1, limit)
         self.guards = EngineStateMachine.Guards(policy: policy)
+        self.heartbeat = policy.heartbeat
         self.breakerGauge = Gauge(
             label: "\(metricsPrefix)_breaker_open",
             dimensions: [("endpoint", key.endpoint.address)]

@@ -36,6 +36,9 @@ final class EngineCore {
     private var poller = Poller()
     /// The socket behind each poller index after the wake-up: its own descriptor or its monitor's.
     private var pollEntries: [ClientSocket] = []
+    /// Connections watched for drops (heartbeats on), whose monitors follow `pollEntries` in the
+    /// poller: read only when their descriptor fires, never on a socket's check.
+    private var watchedMonitors: [ClientSocket] = []
     private var pollerDirty = true
     /// Sockets whose events must be read before the loop may wait.
     private var unchecked: [ClientSocket] = []
@@ -125,10 +128,16 @@ final class EngineCore {
         for socket in self.openSockets.values {
             self.poller.add(fileDescriptor: socket.signalDescriptor, events: .readable)
             self.pollEntries.append(socket)
-            if let descriptor = socket.monitorDescriptor {
+            if let descriptor = socket.monitorDescriptor, !socket.watchesConnection {
                 self.poller.add(fileDescriptor: descriptor, events: .readable)
                 self.pollEntries.append(socket)
             }
+        }
+        self.watchedMonitors.removeAll(keepingCapacity: true)
+        for socket in self.openSockets.values where socket.watchesConnection {
+            guard let descriptor = socket.monitorDescriptor else { continue }
+            self.poller.add(fileDescriptor: descriptor, events: .readable)
+            self.watchedMonitors.append(socket)
         }
     }
 
@@ -139,6 +148,11 @@ final class EngineCore {
         for (offset, socket) in self.pollEntries.enumerated()
         where self.poller.events(at: offset + 1).contains(.readable) {
             self.needsCheck(socket)
+        }
+        let first = self.pollEntries.count + 1
+        for (offset, socket) in self.watchedMonitors.enumerated()
+        where self.poller.events(at: first + offset).contains(.readable) && !socket.socket.isClosed {
+            self.handleMonitorEvents(socket)
         }
     }
 
@@ -173,7 +187,11 @@ final class EngineCore {
         socket.needsCheck = false
         // Handling an earlier socket may have closed this one.
         guard !socket.socket.isClosed else { return }
-        if let monitor = socket.monitor, (try? monitor.socket.events)?.contains(.readable) == true {
+        // A watched connection's monitor, once past the handshake, is read when its descriptor fires:
+        // reading it on every check would cost a system call per request. (Until a first read finds
+        // it empty, libzmq does not signal the descriptor, hence the checks here before that.)
+        if !(socket.watchesConnection && socket.handshakeSucceeded), let monitor = socket.monitor,
+           (try? monitor.socket.events)?.contains(.readable) == true {
             self.handleMonitorEvents(socket)
             guard !socket.socket.isClosed else { return }
         }
@@ -371,8 +389,10 @@ final class EngineCore {
             try socket.set(.curvePublicKey, to: keyPair.publicKey)
             try socket.set(.curveSecretKey, to: keyPair.secretKey)
         }
-        let monitor = self.configuration.detectHandshakeFailures ? try SocketMonitor(watching: socket) : nil
+        let watched = pipelined ? try Self.startHeartbeats(pool.heartbeat, on: socket) : false
+        let monitor = self.configuration.detectHandshakeFailures || watched ? try SocketMonitor(watching: socket) : nil
         let client = try ClientSocket(socket: socket, monitor: monitor, pool: pool, isPipelined: pipelined, now: self.clock.now)
+        client.watchesConnection = watched
         try socket.connect(endpoint.address)
         pool.open += 1
         self.openSockets[ObjectIdentifier(client)] = client
@@ -639,6 +659,10 @@ final class EngineCore {
             return
         }
         self.needsCheck(socket)
+        if socket.watchesConnection, Self.connectionDropped(events, established: socket.handshakeSucceeded) {
+            self.rebuild(socket, dropped: true)
+            return
+        }
         for event in events {
             switch event {
             case .handshakeSucceeded:
@@ -658,8 +682,11 @@ final class EngineCore {
             }
         }
         if socket.handshakeSucceeded, socket.handshakeFailure == nil {
-            socket.stopMonitoring()
-            self.pollerDirty = true
+            // A watched connection keeps its monitor: a drop later is what it watches for.
+            if !socket.watchesConnection {
+                socket.stopMonitoring()
+                self.pollerDirty = true
+            }
             return
         }
         guard let failure = socket.handshakeFailure else { return }
@@ -685,7 +712,7 @@ final class EngineCore {
     private func attemptTimedOut(_ call: PendingCall) {
         if let connection = call.socket, connection.isPipelined,
            self.machine.connectionIsSilent(lastSignOfLife: connection.lastSignOfLife, now: self.clock.now, attemptTimeout: call.policy.attemptTimeout) {
-            self.rebuild(connection, timedOut: call)
+            self.rebuild(connection, dropped: false, timedOut: call)
         }
         self.metrics.timeouts.increment()
         self.emit(call, .timedOut(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
@@ -699,21 +726,25 @@ final class EngineCore {
         self.perform(next, for: call)
     }
 
-    /// Destroys a pipelined connection that showed no sign of life: closed with `LINGER 0`, every
-    /// other request in flight on it has its attempt end (each retried, after its backoff, on a
-    /// new connection, or failed), and requests backing off go to the new connection when due.
-    private func rebuild(_ connection: ClientSocket, timedOut: PendingCall) {
+    /// Destroys a pipelined connection that showed no sign of life, or that libzmq dropped (a
+    /// heartbeat unanswered, the peer gone): closed with `LINGER 0`, every other request in flight
+    /// on it has its attempt end (each retried, after its backoff, on a new connection, or failed),
+    /// and requests backing off go to the new connection when due.
+    private func rebuild(_ connection: ClientSocket, dropped: Bool, timedOut: PendingCall? = nil) {
         let now = self.clock.now
         let silentFor = connection.lastSignOfLife.duration(to: now)
         let calls = connection.outstanding.values.sorted { $0.requestID < $1.requestID }
         self.closeSocket(connection)
         self.metrics.connectionsRebuilt.increment()
-        self.logger.debug("pipelined connection rebuilt", metadata: ["endpoint": "\(connection.pool.endpoint)", "event": "no reply for \(silentFor)"])
+        self.logger.debug(
+            "pipelined connection rebuilt",
+            metadata: ["endpoint": "\(connection.pool.endpoint)", "event": "\(dropped ? "dropped by libzmq" : "silent"), no reply for \(silentFor)"]
+        )
         for call in calls where call !== timedOut && call.state == .inFlight {
             self.metrics.timeouts.increment()
             self.emit(call, .timedOut(requestID: call.requestID, attempt: call.attempt, endpoint: call.endpoint.address))
             self.perform(
-                self.machine.connectionLost(&call.decisions, silentFor: silentFor, guards: &call.pool.guards, using: &self.random, now: now),
+                self.machine.connectionLost(&call.decisions, silentFor: silentFor, dropped: dropped, guards: &call.pool.guards, using: &self.random, now: now),
                 for: call
             )
         }
@@ -861,6 +892,7 @@ final class EngineCore {
         self.lastPool = nil
         self.poller.removeAll()
         self.pollEntries.removeAll()
+        self.watchedMonitors.removeAll()
         let (late, jobs, onClosed) = self.inbox.finish()
         for submission in late {
             submission.completion(.failure(.engineClosed(attempts: 0, endpoint: submission.endpoint.address)))

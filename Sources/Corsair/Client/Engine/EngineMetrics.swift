@@ -11,7 +11,7 @@ struct EngineMetrics {
     let staleReplies: Counter
     /// Replies a pipelined connection dropped: duplicates, unknown request ids, malformed.
     let strayReplies: Counter
-    /// Pipelined connections destroyed for silence and rebuilt.
+    /// Pipelined connections destroyed for silence, or dropped by heartbeats, and rebuilt.
     let connectionsRebuilt: Counter
     let pushbacks: Counter
     let latency: Timer

@@ -22,8 +22,9 @@ public struct RetryPolicy: Sendable, Hashable {
         /// socket frames it (so servers need no change) and its reply matched by request id. A
         /// timed-out request is resent with the same request id on the same connection; only when
         /// the connection shows no sign of life (no reply to any of its requests) for an attempt
-        /// timeout is it closed with `LINGER 0`, reopened, and every request on it resent. Raw
-        /// requests, which carry no request id, use ``recreate`` instead.
+        /// timeout, or ZMTP heartbeats (``RetryPolicy/heartbeat``) find it dead, is it closed with
+        /// `LINGER 0`, reopened, and every request on it resent. Raw requests, which carry no
+        /// request id, use ``recreate`` instead.
         case pipelined
     }
 
@@ -45,6 +46,10 @@ public struct RetryPolicy: Sendable, Hashable {
     public var circuitBreaker: CircuitBreaker.Configuration?
     /// What happens to the socket on a timeout. Default: ``Mode/recreate``.
     public var mode: Mode
+    /// ZMTP heartbeats on ``Mode/pipelined`` connections, a second way to learn that a connection is
+    /// dead; `nil` turns them off. Other modes ignore it. Default: ``Heartbeat/init(interval:timeout:)``
+    /// with its defaults (a ping every second, dropped after 3 s without traffic).
+    public var heartbeat: Heartbeat?
 
     /// The policy with every default.
     public static let `default` = RetryPolicy()
@@ -59,6 +64,7 @@ public struct RetryPolicy: Sendable, Hashable {
     ///   - budget: The retry budget, or `nil` to disable it. Default: `.init()`.
     ///   - circuitBreaker: The circuit breaker, or `nil` to disable it. Default: `.init()`.
     ///   - mode: What happens to the socket on a timeout. Default: ``Mode/recreate``.
+    ///   - heartbeat: ZMTP heartbeats on pipelined connections, or `nil` for none. Default: `.init()`.
     public init(
         attempts: Int = 3,
         attemptTimeout: Duration = .milliseconds(2500),
@@ -66,7 +72,8 @@ public struct RetryPolicy: Sendable, Hashable {
         backoff: Backoff = Backoff(),
         budget: RetryBudget.Configuration? = .init(),
         circuitBreaker: CircuitBreaker.Configuration? = .init(),
-        mode: Mode = .recreate
+        mode: Mode = .recreate,
+        heartbeat: Heartbeat? = Heartbeat()
     ) {
         self.attempts = attempts
         self.attemptTimeout = attemptTimeout
@@ -75,6 +82,7 @@ public struct RetryPolicy: Sendable, Hashable {
         self.budget = budget
         self.circuitBreaker = circuitBreaker
         self.mode = mode
+        self.heartbeat = heartbeat
     }
 
     /// Checks that every field is usable, throwing for the first that is not.
@@ -99,6 +107,9 @@ public struct RetryPolicy: Sendable, Hashable {
         }
         if let circuitBreaker = self.circuitBreaker {
             try circuitBreaker.validated()
+        }
+        if let heartbeat = self.heartbeat {
+            try heartbeat.validated()
         }
     }
 }

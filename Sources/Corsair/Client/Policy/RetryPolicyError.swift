@@ -17,6 +17,7 @@ public struct RetryPolicyError: Error, Hashable, Sendable, CustomStringConvertib
             case invalidBackoff
             case invalidBudget
             case invalidCircuitBreaker
+            case invalidHeartbeat
         }
 
         private let base: Base
@@ -37,6 +38,8 @@ public struct RetryPolicyError: Error, Hashable, Sendable, CustomStringConvertib
         public static let invalidBudget = Code(.invalidBudget)
         /// A ``CircuitBreaker/Configuration`` field is out of range.
         public static let invalidCircuitBreaker = Code(.invalidCircuitBreaker)
+        /// A ``RetryPolicy/Heartbeat`` field is out of range.
+        public static let invalidHeartbeat = Code(.invalidHeartbeat)
 
         public var description: String {
             switch self.base {
@@ -46,6 +49,7 @@ public struct RetryPolicyError: Error, Hashable, Sendable, CustomStringConvertib
             case .invalidBackoff: return "invalid backoff"
             case .invalidBudget: return "invalid retry budget"
             case .invalidCircuitBreaker: return "invalid circuit breaker"
+            case .invalidHeartbeat: return "invalid heartbeat"
             }
         }
     }

@@ -43,5 +43,12 @@ extension RetryPolicy {
             case .pipelined: self.mode = .pipelined
             }
         }
+        if let interval = settings.heartbeatInterval {
+            self.heartbeat = interval == .zero ? nil : Heartbeat(interval: interval, timeout: settings.heartbeatTimeout)
+        } else if let timeout = settings.heartbeatTimeout {
+            var heartbeat = self.heartbeat ?? Heartbeat()
+            heartbeat.timeout = timeout
+            self.heartbeat = heartbeat
+        }
     }
 }

@@ -133,6 +133,9 @@ package struct EngineStateMachine {
         case timedOut
         /// The pipelined connection the attempt went on showed no sign of life and was destroyed.
         case connectionLost(silentFor: Duration)
+        /// libzmq dropped the pipelined connection the attempt went on (a ZMTP heartbeat went
+        /// unanswered, or the peer closed it), and it was destroyed.
+        case connectionDropped(silentFor: Duration)
         case sendFailed(String)
         case pushback(retryAfter: Duration, reason: String, olderServerEpoch: UInt64?)
     }
@@ -280,16 +283,19 @@ package struct EngineStateMachine {
         lastSignOfLife.advanced(by: attemptTimeout) <= now
     }
 
-    /// The pipelined connection carrying the call's attempt was destroyed for silence: the attempt
-    /// failed, and the call is retried (on a new connection) or fails like any failed attempt.
+    /// The pipelined connection carrying the call's attempt was destroyed, for silence or because
+    /// libzmq dropped it (`dropped`: heartbeats): the attempt failed, and the call is retried (on a
+    /// new connection) or fails like any failed attempt.
     package mutating func connectionLost(
         _ call: inout Call,
         silentFor: Duration,
+        dropped: Bool = false,
         guards: inout Guards,
         using random: inout some RandomNumberGenerator,
         now: ContinuousClock.Instant
     ) -> Next {
-        self.attemptFailed(&call, .connectionLost(silentFor: silentFor), guards: &guards, using: &random, now: now)
+        let failure: AttemptFailure = dropped ? .connectionDropped(silentFor: silentFor) : .connectionLost(silentFor: silentFor)
+        return self.attemptFailed(&call, failure, guards: &guards, using: &random, now: now)
     }
 
     /// Decides whether a failed attempt is retried, and when; otherwise how the call fails.
@@ -311,6 +317,8 @@ package struct EngineStateMachine {
             reason = "no reply within \(Self.describe(call.policy.attemptTimeout))"
         case .connectionLost(let silentFor):
             reason = "connection rebuilt: no reply to any request on it for \(Self.describe(silentFor))"
+        case .connectionDropped(let silentFor):
+            reason = "connection rebuilt: dropped (heartbeat unanswered or peer gone) after \(Self.describe(silentFor)) without a reply"
         case .sendFailed(let detail):
             reason = "send failed: \(detail)"
         case .pushback(let after, let why, let epoch):
