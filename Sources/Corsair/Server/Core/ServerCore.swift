@@ -70,8 +70,9 @@ final class ServerCore {
     private var statistics = CorsairServer.Statistics()
     private var replyCounts = ServerStatisticsBox.ReplyCounts(repeating: 0)
     private var completions: [ServerInbox.Completion] = []
-    /// Every frame is received into this one message and copied out, so that receiving allocates
-    /// no message per frame, nor one for the "would block" answer that ends each batch.
+    /// Every frame is received into this one message and read from there (see ``RequestFrames``),
+    /// so that receiving allocates no message per frame, nor one for the "would block" answer that
+    /// ends each batch.
     private let frame = Message()
     private var serving = false
     private var drainDeadline: ContinuousClock.Instant?
@@ -295,14 +296,12 @@ final class ServerCore {
     private func receiveBatch() -> Bool {
         guard let router = self.router else { return true }
         for _ in 0..<Self.receiveBatch {
-            var frames: [[UInt8]] = []
+            var frames = RequestFrames()
             var total = 0
             var bytes = 0
             do {
                 try router.receive(into: self.frame, dontWait: true)
-                // Routing id, delimiter, header and body: room for a Corsair request at once.
-                frames.reserveCapacity(4)
-                frames.append(self.frame.bytes)
+                frames.add(self.frame)
                 total = 1
                 bytes = self.frame.count
                 // The rest of a multipart message arrives with its first frame, so this never waits.
@@ -312,7 +311,7 @@ final class ServerCore {
                     bytes += self.frame.count
                     // Past either bound, frames are read to the end and dropped: never kept.
                     if frames.count < self.configuration.maxFramesPerMessage, bytes <= self.maxRequestBytes {
-                        frames.append(self.frame.bytes)
+                        frames.add(self.frame)
                     }
                 }
             } catch {
@@ -323,18 +322,18 @@ final class ServerCore {
             }
             if total > self.configuration.maxFramesPerMessage {
                 let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
-                self.refuse(frames, detail: detail)
+                self.refuse(frames.request, detail: detail)
             } else if bytes > self.maxRequestBytes {
-                self.refuse(frames, detail: "request has \(bytes) bytes; at most \(self.maxRequestBytes) are accepted")
+                self.refuse(frames.request, detail: "request has \(bytes) bytes; at most \(self.maxRequestBytes) are accepted")
             } else {
-                self.classify(frames)
+                self.classify(frames.request)
             }
         }
         return false
     }
 
-    private func classify(_ frames: [[UInt8]]) {
-        switch IncomingRequest.parse(frames: frames) {
+    private func classify(_ request: IncomingRequest) {
+        switch request {
         case .corsair(let envelope, let header, let body):
             self.admit(envelope: envelope, header: header, body: body)
         case .raw(let envelope, let body):
@@ -344,10 +343,10 @@ final class ServerCore {
         }
     }
 
-    /// Answers "bad request" to a request over a bound, from the frames kept (the envelope and
+    /// Answers "bad request" to a request over a bound, read from the frames kept (the envelope and
     /// header come first, so they are there when the reply can be addressed).
-    private func refuse(_ frames: [[UInt8]], detail: String) {
-        switch IncomingRequest.parse(frames: frames) {
+    private func refuse(_ request: IncomingRequest, detail: String) {
+        switch request {
         case .corsair(let envelope, let header, _):
             self.malformed(envelope: envelope, requestID: header.requestID, detail: detail)
         case .malformed(let envelope, let requestID, _):
