@@ -135,19 +135,25 @@ struct ServerAdmission {
     }
 
     /// Records that a handler started for `key`.
-    mutating func started(_ key: ReplayCache.Key, jobID: UInt64) {
+    /// - Returns: Where the replay cache keeps the run, to pass to ``finished(_:slot:jobID:content:status:now:)``.
+    @discardableResult
+    mutating func started(_ key: ReplayCache.Key, jobID: UInt64) -> ReplayCache.Slot? {
         self.cache.started(key, jobID: jobID)
     }
 
     /// Records a run's reply; returns the envelopes of the retries that waited for it.
+    ///
+    /// A run that answered at once, with nothing able to arrive between its start and its end (an
+    /// inline handler), need not be recorded as started: this records its reply alone.
     mutating func finished(
         _ key: ReplayCache.Key,
+        slot: ReplayCache.Slot? = nil,
         jobID: UInt64,
         content: [[UInt8]],
         status: ReplyStatus,
         now: ContinuousClock.Instant
     ) -> [[[UInt8]]] {
-        self.cache.finished(key, jobID: jobID, content: content, status: status, now: now)
+        self.cache.finished(key, slot: slot, jobID: jobID, content: content, status: status, now: now)
     }
 
     /// Forgets replies whose time has passed.

@@ -20,6 +20,8 @@ final class ServerCore {
     private struct Job {
         let envelope: [[UInt8]]
         let key: ReplayCache.Key?
+        /// Where the replay cache keeps the run, so that recording its reply needs no lookup.
+        let slot: ReplayCache.Slot?
     }
 
     /// How a handler's reply is framed.
@@ -68,8 +70,9 @@ final class ServerCore {
     private var statistics = CorsairServer.Statistics()
     private var replyCounts = ServerStatisticsBox.ReplyCounts(repeating: 0)
     private var completions: [ServerInbox.Completion] = []
-    /// Every frame is received into this one message and copied out, so that receiving allocates
-    /// no message per frame, nor one for the "would block" answer that ends each batch.
+    /// Every frame is received into this one message and read from there (see ``RequestFrames``),
+    /// so that receiving allocates no message per frame, nor one for the "would block" answer that
+    /// ends each batch.
     private let frame = Message()
     private var serving = false
     private var drainDeadline: ContinuousClock.Instant?
@@ -293,14 +296,12 @@ final class ServerCore {
     private func receiveBatch() -> Bool {
         guard let router = self.router else { return true }
         for _ in 0..<Self.receiveBatch {
-            var frames: [[UInt8]] = []
+            var frames = RequestFrames()
             var total = 0
             var bytes = 0
             do {
                 try router.receive(into: self.frame, dontWait: true)
-                // Routing id, delimiter, header and body: room for a Corsair request at once.
-                frames.reserveCapacity(4)
-                frames.append(self.frame.bytes)
+                frames.add(self.frame)
                 total = 1
                 bytes = self.frame.count
                 // The rest of a multipart message arrives with its first frame, so this never waits.
@@ -310,7 +311,7 @@ final class ServerCore {
                     bytes += self.frame.count
                     // Past either bound, frames are read to the end and dropped: never kept.
                     if frames.count < self.configuration.maxFramesPerMessage, bytes <= self.maxRequestBytes {
-                        frames.append(self.frame.bytes)
+                        frames.add(self.frame)
                     }
                 }
             } catch {
@@ -321,18 +322,18 @@ final class ServerCore {
             }
             if total > self.configuration.maxFramesPerMessage {
                 let detail = "request has \(total) frames; at most \(self.configuration.maxFramesPerMessage) are accepted"
-                self.refuse(frames, detail: detail)
+                self.refuse(frames.request, detail: detail)
             } else if bytes > self.maxRequestBytes {
-                self.refuse(frames, detail: "request has \(bytes) bytes; at most \(self.maxRequestBytes) are accepted")
+                self.refuse(frames.request, detail: "request has \(bytes) bytes; at most \(self.maxRequestBytes) are accepted")
             } else {
-                self.classify(frames)
+                self.classify(frames.request)
             }
         }
         return false
     }
 
-    private func classify(_ frames: [[UInt8]]) {
-        switch IncomingRequest.parse(frames: frames) {
+    private func classify(_ request: IncomingRequest) {
+        switch request {
         case .corsair(let envelope, let header, let body):
             self.admit(envelope: envelope, header: header, body: body)
         case .raw(let envelope, let body):
@@ -342,10 +343,10 @@ final class ServerCore {
         }
     }
 
-    /// Answers "bad request" to a request over a bound, from the frames kept (the envelope and
+    /// Answers "bad request" to a request over a bound, read from the frames kept (the envelope and
     /// header come first, so they are there when the reply can be addressed).
-    private func refuse(_ frames: [[UInt8]], detail: String) {
-        switch IncomingRequest.parse(frames: frames) {
+    private func refuse(_ request: IncomingRequest, detail: String) {
+        switch request {
         case .corsair(let envelope, let header, _):
             self.malformed(envelope: envelope, requestID: header.requestID, detail: detail)
         case .malformed(let envelope, let requestID, _):
@@ -511,25 +512,25 @@ final class ServerCore {
         var traced = request
         traced.tracer = self.configuration.tracer
         let request = traced
-        self.nextJobID &+= 1
-        let jobID = self.nextJobID
-        self.jobs[jobID] = Job(envelope: envelope, key: key)
-        if let key {
-            self.admission.started(key, jobID: jobID)
-        }
         self.statistics.handlerExecutions += 1
-        self.statistics.inFlight = self.jobs.count
-        self.metrics.inFlight.record(self.jobs.count)
         guard let inline = self.inlineHandler else {
+            self.nextJobID &+= 1
+            let jobID = self.nextJobID
+            let slot = key.flatMap { self.admission.started($0, jobID: jobID) }
+            self.jobs[jobID] = Job(envelope: envelope, key: key, slot: slot)
+            self.statistics.inFlight = self.jobs.count
+            self.metrics.inFlight.record(self.jobs.count)
             self.pool.submit(HandlerPool.Job(jobID: jobID, request: request, mode: mode))
             return
         }
-        // Answered on this thread: the same bookkeeping as a task's completion, minus two hops.
+        // Answered on this thread, before anything else can arrive: no job to track, no running
+        // entry for a retry to join, and the in-flight count (what the bound and the gauge see
+        // between turns) never includes it.
         let start = self.clock.now
         let answer = Self.frame(Result { try HandlerSpan.runInline(tracer: request.tracer, request) { try inline.handleInline(request) } }, to: request, mode: mode, logger: self.logger)
-        self.finish(
-            ServerInbox.Completion(jobID: jobID, content: answer.content, status: answer.status, duration: start.duration(to: self.clock.now))
-        )
+        let end = self.clock.now
+        self.metrics.handlerDuration.record(duration: start.duration(to: end))
+        self.reply(answer.content, status: answer.status, to: envelope, key: key, slot: nil, jobID: 0, now: end)
     }
 
     /// Runs the handler off the I/O thread and hands its framed answer to the inbox.
@@ -633,18 +634,32 @@ final class ServerCore {
         self.metrics.handlerDuration.record(duration: completion.duration)
         // Stopping: the client gets no reply, as for a handler still running when the drain ends.
         guard !completion.isDiscarded else { return }
-        self.send(completion.content, to: job.envelope, status: completion.status)
-        if let key = job.key {
-            let waiters = self.admission.finished(
-                key,
-                jobID: completion.jobID,
-                content: completion.content,
-                status: completion.status,
-                now: self.clock.now
-            )
-            for envelope in waiters {
-                self.send(completion.content, to: envelope, status: completion.status)
-            }
+        self.reply(
+            completion.content,
+            status: completion.status,
+            to: job.envelope,
+            key: job.key,
+            slot: job.slot,
+            jobID: completion.jobID,
+            now: self.clock.now
+        )
+    }
+
+    /// Sends a run's reply, records it in the replay cache, and answers the retries that waited.
+    private func reply(
+        _ content: [[UInt8]],
+        status: ReplyStatus,
+        to envelope: [[UInt8]],
+        key: ReplayCache.Key?,
+        slot: ReplayCache.Slot?,
+        jobID: UInt64,
+        now: ContinuousClock.Instant
+    ) {
+        self.send(content, to: envelope, status: status)
+        guard let key else { return }
+        let waiters = self.admission.finished(key, slot: slot, jobID: jobID, content: content, status: status, now: now)
+        for envelope in waiters {
+            self.send(content, to: envelope, status: status)
         }
     }
 

@@ -69,13 +69,17 @@ final class ServerInbox: Sendable {
     }
 
     /// Hands a handler's reply to the loop; dropped once the loop has finished.
+    ///
+    /// Only the first reply since the loop last took them signals the ``Wakeup``: the loop takes
+    /// every reply waiting at once, so the later ones ride on that signal, and a busy server pays one
+    /// pipe write per turn of its loop rather than one per request.
     func complete(_ completion: Completion) {
-        let accepted = self.contents.withLock { contents -> Bool in
+        let signal = self.contents.withLock { contents -> Bool in
             guard !contents.finished else { return false }
             contents.completions.append(completion)
-            return true
+            return contents.completions.count == 1
         }
-        if accepted { self.wakeup.signal() }
+        if signal { self.wakeup.signal() }
     }
 
     /// Tells the loop that the map refresh it asked for has finished.

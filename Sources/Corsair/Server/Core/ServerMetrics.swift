@@ -3,7 +3,8 @@ import Metrics
 
 /// The server's counters, timer and gauge, made once at startup so the request path only records.
 struct ServerMetrics {
-    private let replies: [ReplyStatus: Counter]
+    /// One counter per status, indexed by its raw value: no hashing per reply.
+    private let replies: [Counter?]
     let handlerDuration: Timer
     let inFlight: Gauge
     let replays: Counter
@@ -18,9 +19,9 @@ struct ServerMetrics {
     let authenticationRefusals: Counter
 
     init(prefix: String) {
-        var replies: [ReplyStatus: Counter] = [:]
+        var replies = [Counter?](repeating: nil, count: Int(ReplyStatus.allCases.map(\.rawValue).max() ?? 0) + 1)
         for status in ReplyStatus.allCases {
-            replies[status] = Counter(label: "\(prefix)_requests_total", dimensions: [("status", Self.label(status))])
+            replies[Int(status.rawValue)] = Counter(label: "\(prefix)_requests_total", dimensions: [("status", Self.label(status))])
         }
         self.replies = replies
         self.handlerDuration = Timer(label: "\(prefix)_handler_duration")
@@ -38,7 +39,7 @@ struct ServerMetrics {
     }
 
     func reply(_ status: ReplyStatus) {
-        self.replies[status]?.increment()
+        self.replies[Int(status.rawValue)]?.increment()
     }
 
     /// Metric-friendly status names: `ok`, `wrong_shard`, `overloaded`, `deadline_expired`, …
