@@ -59,9 +59,25 @@ struct TuneSimulateTests {
         #expect(yaml.contains("attempt_timeout: \(Int(timeout))ms"), "\(yaml)")
     }
 
-    @Test("tune's plain output is YAML that replaces the retry: section", .timeLimit(.minutes(2)))
-    func tunePlainOutput() async throws {
-        let cluster = try ShardCluster(retry: Self.defaultRetry)
+    /// A retry section for tune, and the lines its recommendation must keep from it.
+    struct TuneInput: Sendable, CustomTestStringConvertible {
+        var retry: String
+        var kept: [String]
+        var testDescription: String { self.kept.isEmpty ? "recreate" : self.kept.joined(separator: ", ") }
+    }
+
+    static let tuneInputs = [
+        TuneInput(retry: defaultRetry, kept: []),
+        TuneInput(
+            retry: defaultRetry + "\n  mode: pipelined\n  heartbeat_interval: 200ms\n  heartbeat_timeout: 900ms",
+            kept: ["mode: pipelined", "heartbeat_interval: 200ms", "heartbeat_timeout: 900ms"]
+        ),
+        TuneInput(retry: defaultRetry + "\n  mode: pipelined\n  heartbeat_interval: off", kept: ["mode: pipelined", "heartbeat_interval: off"]),
+    ]
+
+    @Test("tune's plain output is YAML that replaces the retry: section, keeping the mode and heartbeats", .timeLimit(.minutes(2)), arguments: tuneInputs)
+    func tunePlainOutput(input: TuneInput) async throws {
+        let cluster = try ShardCluster(retry: input.retry)
         defer { Task { await cluster.stopAll() } }
         try await cluster.startAll()
         let tune = try await ChildProcess.run("corsair", ["tune", "--config", cluster.configPath, "--duration", "1s"], timeout: .seconds(60))
@@ -77,6 +93,12 @@ struct TuneSimulateTests {
         let spliced = try cluster.scratch.write("plain.yaml", String(original[..<head]) + tune.stdout)
         let check = try await ChildProcess.run("corsair", ["shards", "check", spliced])
         #expect(check.status == 0, "\(check.stderr)")
+        for line in input.kept {
+            #expect(fields.contains { $0.hasPrefix("  \(line) ") }, "\(line) not kept: \(tune.stdout)")
+        }
+        if input.kept.isEmpty {
+            #expect(!tune.stdout.contains("heartbeat"), "heartbeats are pipelined mode's only: \(tune.stdout)")
+        }
     }
 
     @Test("tune against a cluster that does not answer: exit 1, one error line, nothing on stdout", .timeLimit(.minutes(1)))

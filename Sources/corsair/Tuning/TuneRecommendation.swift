@@ -23,6 +23,8 @@ struct TuneRecommendation: Sendable {
     var breakerFailures: Int
     var breakerOpenFor: Duration
     var mode: RetrySettings.Mode
+    /// The file's ZMTP heartbeats, kept (pipelined mode only; `nil` when they are off).
+    var heartbeat: RetryPolicy.Heartbeat?
     /// Share of measured requests slower than ``attemptTimeout`` (or unanswered): the retries it would cause with no fault.
     var spuriousRetryRate: Double
     /// Each field's reason, by YAML key path.
@@ -87,6 +89,11 @@ struct TuneRecommendation: Sendable {
             self.mode = .pipelined
             reasons["mode"] = "kept: many requests per connection, resent on it"
         }
+        self.heartbeat = current.heartbeat
+        if self.mode == .pipelined {
+            reasons["heartbeat_interval"] = Self.heartbeatReason(current.heartbeat, attemptTimeout: timeout)
+            reasons["heartbeat_timeout"] = "kept: this long without traffic after a ping drops the connection (the server drops a client silent this long too)"
+        }
         self.reasons = reasons
     }
 
@@ -104,8 +111,21 @@ struct TuneRecommendation: Sendable {
             backoff: .init(initial: self.backoffInitial, max: self.backoffMax, multiplier: self.backoffMultiplier, jitter: self.jitter),
             budget: .init(ratio: self.budgetRatio, minPerSecond: Double(self.budgetMinPerSecond)),
             circuitBreaker: .init(failures: self.breakerFailures, openFor: self.breakerOpenFor),
-            mode: self.mode
+            mode: self.mode,
+            heartbeatInterval: self.mode == .pipelined ? (self.heartbeat?.interval ?? .zero) : nil,
+            heartbeatTimeout: self.mode == .pipelined ? self.heartbeat?.timeout : nil
         )
+    }
+
+    /// Why the file's heartbeats are kept, and what they add to the attempt timeout's silence rule.
+    static func heartbeatReason(_ heartbeat: RetryPolicy.Heartbeat?, attemptTimeout: Duration) -> String {
+        guard let heartbeat else {
+            return "kept off: a dead connection is found only by \(DurationText.format(attemptTimeout)) of silence"
+        }
+        let finds = heartbeat.timeout < attemptTimeout
+            ? "finds a dead connection within \(DurationText.format(heartbeat.timeout)), before the attempt timeout"
+            : "finds a dead connection no sooner than the attempt timeout's silence rule (\(DurationText.format(attemptTimeout))); a shorter heartbeat_timeout would"
+        return "kept: one ping per \(DurationText.format(heartbeat.interval)) per connection, nothing per request; \(finds)"
     }
 
     /// The `retry:` section, each field with its reason as a comment.
@@ -127,12 +147,24 @@ struct TuneRecommendation: Sendable {
             (2, "failures", "circuit_breaker.failures", "\(self.breakerFailures)"),
             (2, "open_for", "circuit_breaker.open_for", DurationText.format(self.breakerOpenFor)),
             (1, "mode", "mode", self.mode.rawValue),
-        ]
+        ] + self.heartbeatFields
         return fields.map { field in
             let text = String(repeating: "  ", count: field.indent) + field.key + ":" + (field.value.map { " \($0)" } ?? "")
             guard let reason = self.reasons[field.path] else { return text }
             return text.padding(toLength: max(text.count, 26), withPad: " ", startingAt: 0) + "  # " + reason
         }
+    }
+
+    /// The heartbeat lines of the `retry:` section: only in pipelined mode, the only mode that uses them.
+    private var heartbeatFields: [(indent: Int, key: String, path: String, value: String?)] {
+        guard self.mode == .pipelined else { return [] }
+        guard let heartbeat = self.heartbeat else {
+            return [(1, "heartbeat_interval", "heartbeat_interval", "off")]
+        }
+        return [
+            (1, "heartbeat_interval", "heartbeat_interval", DurationText.format(heartbeat.interval)),
+            (1, "heartbeat_timeout", "heartbeat_timeout", DurationText.format(heartbeat.timeout)),
+        ]
     }
 
     // MARK: Arithmetic
