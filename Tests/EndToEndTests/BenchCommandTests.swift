@@ -5,6 +5,36 @@ import Testing
 /// BENCHMARKS.md, never here: this machine is shared and noisy.
 @Suite("corsair bench (end to end)")
 struct BenchCommandTests {
+    @Test("a server started with CORSAIR_PARENT_PID (as bench starts its fan-in server) stops itself when that parent is SIGKILLed", .timeLimit(.minutes(1)))
+    func serverOutlivesNoKilledParent() async throws {
+        let corsair = ChildProcess.productsDirectory.appendingPathComponent("corsair").path
+        // bash is the parent; it names itself, starts the server, reports its pid and waits.
+        let parent = try ChildProcess(
+            executable: URL(fileURLWithPath: "/bin/bash"),
+            ["-c", "CORSAIR_PARENT_PID=$$ \"$0\" serve --bind 'tcp://127.0.0.1:*' & echo \"server $!\"; wait", corsair]
+        )
+        defer { parent.signal(SIGKILL) }
+        let line = try #require(await parent.waitForLine(prefix: "server "), "\(parent.stderr)")
+        let server = try #require(pid_t(line.dropFirst("server ".count)))
+        defer { if Self.isAlive(server) { kill(server, SIGKILL) } }
+        #expect(await parent.waitForLine(prefix: "listening ") != nil, "the server did not start: \(parent.stderr)")
+        #expect(Self.isAlive(server))
+
+        parent.signal(SIGKILL)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+        while Self.isAlive(server), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(!Self.isAlive(server), "the orphaned server \(server) is still running")
+    }
+
+    /// Whether `pid` runs: neither gone nor a zombie waiting for a reaper.
+    private static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z") && !stat[close...].hasPrefix(") X")
+    }
+
     @Test("--smoke --json reports every figure as a positive, finite number")
     func reportsEveryFigure() async throws {
         let result = try await ChildProcess.run("corsair", ["bench", "--smoke", "--json"], timeout: .seconds(120))

@@ -21,6 +21,8 @@ final class BenchServerProcess: Sendable {
         process.arguments = ["serve", "--bind", "tcp://127.0.0.1:*", "--handler", "echo", "--max-message-size", "4MiB"]
         var environment = ProcessInfo.processInfo.environment
         environment["CORSAIR_LOG_LEVEL"] = "warning"
+        // Stops the server should the bench be killed without a chance to stop it.
+        environment[ParentWatch.environmentKey] = "\(getpid())"
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

@@ -111,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrapForCommandLine()
+        ParentWatch.startIfAsked()
         let logger = Logger(label: "corsair.serve")
         if let config = self.config, let shard = self.shard {
             try await self.serveShard(shard, of: config, logger: logger)
