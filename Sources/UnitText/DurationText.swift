@@ -60,6 +60,29 @@ public enum DurationText {
         return "\(nanoseconds)ns"
     }
 
+    /// Short text for a measured duration, rounded to three significant digits in the largest unit
+    /// below it: `300ms` for 300,384,372 ns, `1.52s`, `45.3us`. For what was waited or taken, where
+    /// ``format(_:)`` would spell out every nanosecond; the text still parses back (approximately).
+    public static func approximate(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+        guard nanoseconds != 0 else { return "0s" }
+        let magnitude = abs(nanoseconds)
+        // Minutes and hours read worse with fractions: past a minute, seconds will do.
+        let (unit, name) = Self.units.prefix(4).last { Double($0.0) <= magnitude } ?? Self.units[0]
+        let value = nanoseconds / Double(unit)
+        let places = abs(value) >= 100 ? 0 : abs(value) >= 10 ? 1 : 2
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        var text = places == 0 ? "\(Int64(rounded))" : "\(rounded)"
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text + name
+    }
+
     /// Each unit's length in nanoseconds, shortest first.
     private static let units: [(Int64, String)] = [
         (1, "ns"), (1_000, "us"), (1_000_000, "ms"), (1_000_000_000, "s"), (60_000_000_000, "m"),

@@ -26,10 +26,16 @@ extension ResourceHeavy {
         /// Runs `requests` increments with shard s1 SIGSTOPped for `pause` mid-run, checks what every
         /// paused-shard scenario asserts (every request succeeded, none lost, and the servers' values
         /// add up to the successes: nothing lost, nothing run twice), and returns the load's report.
-        static func loadWithPausedShard(retry: String, requests: Int, pause: Duration, label: String) async throws -> JSONObject {
+        static func loadWithPausedShard(
+            retry: String,
+            requests: Int,
+            pause: Duration,
+            label: String,
+            loadArguments: [String] = []
+        ) async throws -> JSONObject {
             let cluster = try ShardCluster(retry: retry)
             try await cluster.startAll()
-            let load = try cluster.load(requests: requests, concurrency: 32, keys: Self.keys)
+            let load = try cluster.load(requests: requests, concurrency: 32, keys: Self.keys, extraArguments: loadArguments)
             defer { if load.isRunning { load.signal(SIGKILL) } }
             try await cluster.waitUntilLoadRuns()
             // SIGSTOP stops the server's libzmq I/O thread too: no reply and no heartbeat answer.
@@ -184,16 +190,28 @@ extension ResourceHeavy {
             """
         }
 
-        @Test("pipelined, a shard whose ZMTP stops answering: heartbeats rebuild its connection long before the attempt timeout, counters add up", arguments: ["200ms", "off"])
-        func heartbeatsFindPausedShard(heartbeat: String) async throws {
+        /// The file's heartbeat interval, and `corsair load --heartbeat-interval` over it (or none).
+        struct HeartbeatCase: Sendable, CustomTestStringConvertible {
+            var file: String
+            var override: String?
+            var on: Bool { (self.override ?? self.file) != "off" }
+            var testDescription: String { "file \(self.file)" + (self.override.map { ", --heartbeat-interval \($0)" } ?? "") }
+        }
+
+        @Test(
+            "pipelined, a shard whose ZMTP stops answering: heartbeats rebuild its connection long before the attempt timeout, counters add up",
+            arguments: [HeartbeatCase(file: "200ms"), HeartbeatCase(file: "off"), HeartbeatCase(file: "off", override: "200ms")]
+        )
+        func heartbeatsFindPausedShard(heartbeat: HeartbeatCase) async throws {
             let report = try await Self.loadWithPausedShard(
-                retry: Self.heartbeatRetry(heartbeat),
+                retry: Self.heartbeatRetry(heartbeat.file),
                 requests: 3000,
                 pause: .seconds(3),
-                label: "heartbeat \(heartbeat) (pipelined)"
+                label: "heartbeat \(heartbeat.testDescription) (pipelined)",
+                loadArguments: heartbeat.override.map { ["--heartbeat-interval", $0] } ?? []
             )
             let retries = report.int("retries") ?? -1
-            if heartbeat == "off" {
+            if !heartbeat.on {
                 // No attempt can time out in a 3 s pause with a 10 s attempt timeout, and nothing
                 // else may rebuild the connection: the requests wait out the pause where they are.
                 #expect(retries == 0, "\(report.fields)")

@@ -186,6 +186,21 @@ struct TextFormatTests {
     }
 
     @Test(
+        "Measured durations read to three significant digits in the largest unit below them",
+        arguments: [
+            (Duration.nanoseconds(300_384_372), "300ms"), (.nanoseconds(1_523_000_000), "1.52s"), (.nanoseconds(45_321), "45.3us"),
+            (.milliseconds(2500), "2.5s"), (.seconds(90), "90s"), (.nanoseconds(7), "7ns"), (.zero, "0s"),
+            (.nanoseconds(-12_340_000), "-12.3ms"), (.nanoseconds(999_999_999), "1000ms"),
+        ]
+    )
+    func approximateDurations(duration: Duration, text: String) throws {
+        #expect(DurationText.approximate(duration) == text)
+        // What it writes parses back to within the rounding.
+        let back = try #require(DurationText.parse(text))
+        #expect(duration == .zero ? back == .zero : abs((back - duration) / duration) < 0.01)
+    }
+
+    @Test(
         "Sizes parse",
         arguments: [
             ("16MiB", 16 << 20), ("512KiB", 512 << 10), ("1GiB", 1 << 30), ("1048576", 1 << 20), ("100B", 100),

@@ -23,8 +23,8 @@ struct LoadCommand: AsyncParsableCommand {
             back shows in the latencies (coordinated omission corrected, as wrk2 does); \
             --concurrency then bounds the requests in flight.
 
-            --attempt-timeout, --attempts, --deadline, --jitter, --budget-ratio and --mode \
-            override the retry settings (the file's retry: section, or the defaults with \
+            --attempt-timeout, --attempts, --deadline, --jitter, --budget-ratio, --mode and \
+            --heartbeat-interval override the retry settings (the file's retry: section, or the defaults with \
             --endpoint) for A/B runs without editing files.
 
             Prints a summary and one line per shard, or with --json one JSON object on stdout: \
@@ -104,6 +104,13 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Override: what a retry does with the socket.", valueName: "recreate|resend|pipelined"))
     var mode: String?
 
+    @Option(
+        name: .customLong("heartbeat-interval"),
+        help: ArgumentHelp("Override: ZMTP heartbeats of pipelined connections, their timeout 3 × it; off for none.", valueName: "duration|off"),
+        transform: HeartbeatArgument.parse
+    )
+    var heartbeatInterval: HeartbeatArgument?
+
     @Flag(help: "Print one JSON object on stdout instead of the summary.")
     var json = false
 
@@ -144,6 +151,11 @@ struct LoadCommand: AsyncParsableCommand {
         if let jitter = self.jitter.flatMap(RetrySettings.Jitter.init(rawValue:)) { settings.backoff.jitter = jitter }
         if let ratio = self.budgetRatio { settings.budget.ratio = ratio }
         if let mode = self.mode.flatMap(RetrySettings.Mode.init(rawValue:)) { settings.mode = mode }
+        if let heartbeat = self.heartbeatInterval {
+            // The file's timeout belonged to the file's interval: the override's is 3 × its own.
+            settings.heartbeatInterval = heartbeat.interval ?? .zero
+            settings.heartbeatTimeout = nil
+        }
         return settings
     }
 

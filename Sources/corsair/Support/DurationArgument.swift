@@ -37,3 +37,13 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         throw Problem(description: "not a duration; write a number and a unit: 5s, 500ms, 1m")
     }
 }
+
+/// A heartbeat interval on the command line: a positive duration, or `off`.
+struct HeartbeatArgument: Sendable {
+    /// The interval; `nil` for `off`.
+    let interval: Duration?
+
+    static func parse(_ text: String) throws -> HeartbeatArgument {
+        text == "off" ? HeartbeatArgument(interval: nil) : HeartbeatArgument(interval: try DurationArgument.parse(text).duration)
+    }
+}

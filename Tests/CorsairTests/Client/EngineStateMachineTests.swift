@@ -116,7 +116,7 @@ struct EngineStateMachineTests {
         #expect(call.state == .waitingForSocket)
         let error = Self.failure(machine.waitingDeadlinePassed(&call, now: Self.at(.milliseconds(1500))))
         #expect(error?.code == .deadlineExceeded)
-        #expect(error?.message.contains("deadline of 1500ms passed after 1500ms") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("deadline of 1.5s passed after 1.5s") == true, "\(String(describing: error))")
     }
 
     @Test("a socket that cannot open: out of descriptors waits 10ms, a bad endpoint and other errors fail")
@@ -179,7 +179,7 @@ struct EngineStateMachineTests {
         #expect(error?.code == .deadlineExceeded)
         #expect(error?.attempts == 1)
         let text = error.map { "\($0)" } ?? ""
-        #expect(text.contains("deadline of 1500ms passed after 1500ms"), "\(text)")
+        #expect(text.contains("deadline of 1.5s passed after 1.5s"), "\(text)")
         #expect(!text.contains("2500ms"), "\(text)")
     }
 

@@ -58,13 +58,13 @@ final class ShardCluster: Sendable {
     }
 
     /// Runs `corsair load` in the background with `--op incr --json`.
-    func load(requests: Int, concurrency: Int, keys: Int) throws -> ChildProcess {
+    func load(requests: Int, concurrency: Int, keys: Int, extraArguments: [String] = []) throws -> ChildProcess {
         try ChildProcess(
             "corsair",
             [
                 "load", "--config", self.configPath, "--requests", "\(requests)", "--concurrency", "\(concurrency)",
                 "--keys", "\(keys)", "--op", "incr", "--json",
-            ],
+            ] + extraArguments,
             environment: ["CORSAIR_LOG_LEVEL": "error"]
         )
     }

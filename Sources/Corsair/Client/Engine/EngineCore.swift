@@ -738,7 +738,7 @@ final class EngineCore {
         self.metrics.connectionsRebuilt.increment()
         self.logger.debug(
             "pipelined connection rebuilt",
-            metadata: ["endpoint": "\(connection.pool.endpoint)", "event": "\(dropped ? "dropped by libzmq" : "silent"), no reply for \(silentFor)"]
+            metadata: ["endpoint": "\(connection.pool.endpoint)", "event": "\(dropped ? "dropped by libzmq" : "silent"), no reply for \(DurationText.approximate(silentFor))"]
         )
         for call in calls where call !== timedOut && call.state == .inFlight {
             self.metrics.timeouts.increment()

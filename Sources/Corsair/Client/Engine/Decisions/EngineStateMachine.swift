@@ -316,9 +316,9 @@ package struct EngineStateMachine {
         case .timedOut:
             reason = "no reply within \(Self.describe(call.policy.attemptTimeout))"
         case .connectionLost(let silentFor):
-            reason = "connection rebuilt: no reply to any request on it for \(Self.describe(silentFor))"
+            reason = "connection rebuilt: no reply to any request on it for \(DurationText.approximate(silentFor))"
         case .connectionDropped(let silentFor):
-            reason = "connection rebuilt: dropped (heartbeat unanswered or peer gone) after \(Self.describe(silentFor)) without a reply"
+            reason = "connection rebuilt: dropped (heartbeat unanswered or peer gone) after \(DurationText.approximate(silentFor)) without a reply"
         case .sendFailed(let detail):
             reason = "send failed: \(detail)"
         case .pushback(let after, let why, let epoch):
@@ -430,11 +430,11 @@ package struct EngineStateMachine {
     /// The overall deadline ended the call: says so, with the deadline and the time actually waited.
     private func deadlineError(_ call: Call, detail: String, now: ContinuousClock.Instant) -> CorsairError {
         let waited = call.submittedAt.duration(to: now)
-        let deadline = Self.describe(call.policy.deadline)
+        let deadline = call.policy.deadline.map(DurationText.approximate) ?? "none"
         return .deadlineExceeded(
             attempts: call.attempt,
             endpoint: call.endpoint,
-            lastFailure: "deadline of \(deadline) passed after \(Self.describe(waited)); \(detail)"
+            lastFailure: "deadline of \(deadline) passed after \(DurationText.approximate(waited)); \(detail)"
         )
     }
 
