@@ -94,6 +94,12 @@ public struct CorsairError: Error, Hashable, Sendable, CustomStringConvertible {
         /// client's map does not give.
         public static let invalidRedirect = Code(.invalidRedirect)
 
+        /// The code as one snake_case word, for metric labels, JSON keys and scripts:
+        /// `circuit_open`, `deadline_exceeded`. ``description`` is the same in words.
+        public var name: String {
+            String(self.description.map { $0 == " " ? "_" : $0 })
+        }
+
         public var description: String {
             switch self.base {
             case .abandoned: return "abandoned"

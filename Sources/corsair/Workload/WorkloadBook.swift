@@ -81,6 +81,6 @@ final class WorkloadBook: Sendable {
 
     /// An error's kind as a JSON-friendly word: `abandoned`, `circuit_open`, `wrong_shard`…
     static func kind(of error: CorsairError) -> String {
-        String(error.code.description.map { $0 == " " ? "_" : $0 })
+        error.code.name
     }
 }

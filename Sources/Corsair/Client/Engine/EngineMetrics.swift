@@ -38,13 +38,14 @@ struct EngineMetrics {
         self.outcomes["ok"] = self.succeeded
     }
 
-    /// Counts a finished request under its outcome: `ok` without a failure, else the error code.
+    /// Counts a finished request under its outcome: `ok` without a failure, else the error code's
+    /// snake_case name (`circuit_open`), as the server's status labels are written.
     mutating func finished(failure: CorsairError.Code?) {
         guard let failure else {
             self.succeeded.increment()
             return
         }
-        let outcome = "\(failure)"
+        let outcome = failure.name
         if let counter = self.outcomes[outcome] {
             counter.increment()
             return
