@@ -690,7 +690,7 @@ final class EngineCore {
             return
         }
         guard let failure = socket.handshakeFailure else { return }
-        let reason = failure.code == .noDetail ? "CURVE handshake failed repeatedly; is the server public key right?" : "\(failure)"
+        let reason = failure.code == .noDetail ? "CURVE handshake failed repeatedly without a reason: the server public key is wrong, or the server does not use CURVE" : "\(failure)"
         self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(reason)"])
         if socket.isPipelined {
             let calls = socket.outstanding.values.sorted { $0.requestID < $1.requestID }
