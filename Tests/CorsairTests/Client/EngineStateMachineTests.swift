@@ -524,4 +524,39 @@ struct EngineGuardsTests {
         #expect(guards.breaker == nil)
         #expect(guards.budget == nil)
     }
+
+    @Test("calls under two policies on one endpoint keep separate breakers: alternating them resets neither")
+    func alternatingPoliciesKeepTheirGuards() {
+        typealias Machine = EngineStateMachine
+        let start = EngineStateMachineTests.start
+        let strict = EngineStateMachineTests.policy(breaker: .init(failures: 2, openFor: .seconds(60)))
+        let lenient = EngineStateMachineTests.policy(breaker: .init(failures: 100, openFor: .seconds(1)))
+        var machine = Machine()
+        var guards = Machine.Guards(policy: strict)
+
+        /// One call under `policy`, sent once and failed (`abandoned`), or refused at admission.
+        func failOnce(_ policy: RetryPolicy) -> CorsairError.Code? {
+            var call = Machine.Call(policy: policy, endpoint: "e", submittedAt: start)
+            if let refused = EngineStateMachineTests.failure(machine.admit(&call, guards: &guards, cancelled: false, now: start)) {
+                return refused.code
+            }
+            _ = machine.sending(&call, newAttempt: true, now: start)
+            _ = machine.finished(&call, failure: .abandoned, guards: &guards, now: start)
+            return nil
+        }
+
+        // strict, lenient, strict: the strict breaker hears both of its failures and opens; the
+        // lenient calls in between neither reset it nor count against it.
+        #expect(failOnce(strict) == nil)
+        #expect(failOnce(lenient) == nil)
+        #expect(failOnce(strict) == nil)
+        #expect(failOnce(lenient) == nil, "the lenient breaker has 2 of its 100 failures")
+        #expect(failOnce(strict) == .circuitOpen, "the strict breaker saw 2 failures and is open")
+
+        // A stream of distinct settings keeps at most keptSettings of them: the oldest is dropped.
+        for failures in 200..<(200 + Machine.Guards.keptSettings) {
+            _ = failOnce(EngineStateMachineTests.policy(breaker: .init(failures: failures, openFor: .seconds(1))))
+        }
+        #expect(failOnce(strict) == nil, "strict's breaker was dropped with the oldest settings and starts afresh")
+    }
 }

@@ -68,21 +68,54 @@ package struct EngineStateMachine {
     package struct Guards: Sendable {
         package var budget: RetryBudget?
         package var breaker: CircuitBreaker?
+        /// Budgets and breakers of other settings this endpoint served lately, the most recently
+        /// used last: calls whose policies differ (a per-request override, a reloaded `retry:`
+        /// section) each keep the state of their own settings instead of resetting the others'.
+        private var otherBudgets: [RetryBudget] = []
+        private var otherBreakers: [CircuitBreaker] = []
+
+        /// How many settings' budgets (and breakers) one endpoint keeps, the current one included;
+        /// past it the least recently used are dropped, so a stream of distinct overrides stays bounded.
+        package static let keptSettings = 4
 
         package init(policy: RetryPolicy) {
             self.budget = policy.budget.map { RetryBudget(configuration: $0) }
             self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
         }
 
-        /// Follows a call's policy: a budget or breaker whose settings changed (the engine's
-        /// settings, a reloaded `retry:` section) starts afresh under the new ones, rather than the
-        /// endpoint keeping whatever its first request asked for for the rest of its life.
+        /// Makes the budget and breaker of `policy`'s settings the current ones: unchanged when they
+        /// already are (nearly always), else those kept from an earlier call with the same settings,
+        /// else fresh ones. Each decision about a call follows its own policy first, so that calls
+        /// under two policies on one endpoint never count against each other's budget or breaker.
         package mutating func follow(_ policy: RetryPolicy) {
             if self.budget?.configuration != policy.budget {
-                self.budget = policy.budget.map { RetryBudget(configuration: $0) }
+                Self.swap(&self.budget, kept: &self.otherBudgets, for: policy.budget) { RetryBudget(configuration: $0) }
             }
             if self.breaker?.configuration != policy.circuitBreaker {
-                self.breaker = policy.circuitBreaker.map { CircuitBreaker(configuration: $0) }
+                Self.swap(&self.breaker, kept: &self.otherBreakers, for: policy.circuitBreaker) { CircuitBreaker(configuration: $0) }
+            }
+        }
+
+        /// Puts `current` among the kept ones and takes out the one configured as `wanted` (or a new one).
+        private static func swap<Guard: ConfiguredGuard>(
+            _ current: inout Guard?,
+            kept: inout [Guard],
+            for wanted: Guard.Configuration?,
+            make: (Guard.Configuration) -> Guard
+        ) {
+            let previous = current
+            if let wanted {
+                if let index = kept.firstIndex(where: { $0.configuration == wanted }) {
+                    current = kept.remove(at: index)
+                } else {
+                    current = make(wanted)
+                }
+            } else {
+                current = nil
+            }
+            if let previous {
+                kept.append(previous)
+                if kept.count >= Self.keptSettings { kept.removeFirst() }
             }
         }
 
@@ -334,6 +367,7 @@ package struct EngineStateMachine {
         guard call.attempt < call.policy.attempts else {
             return self.giveUp(&call, reason: reason, retryAfter: retryAfter, olderServerEpoch: olderServerEpoch, now: now)
         }
+        guards.follow(call.policy)
         if case .open(let until) = guards.breaker?.state, until > now {
             return .fail(.circuitOpen(endpoint: call.endpoint, retryAfter: now.duration(to: until), attempts: call.attempt))
         }
@@ -387,6 +421,7 @@ package struct EngineStateMachine {
     ) -> Bool {
         guard call.state != .finished else { return false }
         call.state = .finished
+        guards.follow(call.policy)
         guard guards.breaker != nil else { return true }
         if call.gotReply {
             guards.breaker?.recordSuccess(now: now)
@@ -448,3 +483,12 @@ package struct EngineStateMachine {
         return DurationText.format(duration)
     }
 }
+
+/// A retry budget or circuit breaker, known by the settings it was made with.
+package protocol ConfiguredGuard: Sendable {
+    associatedtype Configuration: Equatable
+    var configuration: Configuration { get }
+}
+
+extension RetryBudget: ConfiguredGuard {}
+extension CircuitBreaker: ConfiguredGuard {}
