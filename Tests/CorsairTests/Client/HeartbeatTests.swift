@@ -127,7 +127,9 @@ struct HeartbeatTests {
                 return results
             }
         }
-        #expect(await waitUntil(timeout: .seconds(10)) { first.requestCount == count }, "the first peer saw \(first.requestCount)")
+        // A hang bound, not a speed one: at the start of a full parallel run, CPU-bound tests can hold
+        // the concurrency pool for over 10 s before these tasks get to submit their requests.
+        #expect(await waitUntil(timeout: .seconds(90)) { first.requestCount == count }, "the first peer saw \(first.requestCount)")
         await first.stop()
         let second = try TestPeer(bind: endpoint) { .reply(TestPeer.reply(to: $0)) }
         let results = await requests.value
