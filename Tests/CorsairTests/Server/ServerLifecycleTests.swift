@@ -123,7 +123,9 @@ struct ServerLifecycleTests {
             try await tasks.waitForAll()
             let took = shutdownStart.duration(to: clock.now)
             #expect(took >= .milliseconds(150))
-            #expect(took < .seconds(3))
+            // The handler never ends unless cancelled, so a drain that ignored its timeout would not
+            // end at all: the bound only catches that, and leaves a loaded machine its seconds.
+            #expect(took < .seconds(30))
             // Cancelled and awaited: its cleanup ended before the group's run() returned.
             #expect(cancelled.count == 1)
             stuck.cancel()
