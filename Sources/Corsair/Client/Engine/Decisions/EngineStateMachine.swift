@@ -483,12 +483,3 @@ package struct EngineStateMachine {
         return DurationText.format(duration)
     }
 }
-
-/// A retry budget or circuit breaker, known by the settings it was made with.
-package protocol ConfiguredGuard: Sendable {
-    associatedtype Configuration: Equatable
-    var configuration: Configuration { get }
-}
-
-extension RetryBudget: ConfiguredGuard {}
-extension CircuitBreaker: ConfiguredGuard {}
