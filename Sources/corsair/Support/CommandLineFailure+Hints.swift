@@ -53,7 +53,9 @@ extension CommandLineFailure {
             switch (error.underlyingError as? HandshakeFailure)?.code {
             case .noDetail? where usedCurve && serverAcceptsPlainText == true, .mechanismMismatch? where usedCurve:
                 return CommandLineFailure("\(prefix): the server does not use CURVE", hint: "leave out \(curveSource.name)", status: status)
-            case .mechanismMismatch?:
+            case .mechanismMismatch?, .noDetail? where !usedCurve:
+                // A plain-text client's handshake that fails without detail is a CURVE server
+                // hanging up before its greeting named the mechanism (see the engine's count).
                 return CommandLineFailure("\(prefix): the server requires CURVE", hint: "pass \(curveSource.name)", status: status)
             case .authenticationRefused?:
                 return CommandLineFailure(

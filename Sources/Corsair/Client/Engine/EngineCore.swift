@@ -670,11 +670,15 @@ final class EngineCore {
                 socket.handshakeFailure = nil
             case .handshakeFailedProtocol, .handshakeFailedAuthentication:
                 socket.handshakeFailure = event.handshakeFailure
-            case .handshakeFailed where socket.pool.endpoint.serverPublicKey != nil:
-                // A wrong server key shows on the client only as a handshake that fails without
-                // detail on every reconnect; once could be a peer hanging up, twice is the key.
+            case .handshakeFailed:
+                // A handshake that fails without detail on every reconnect: for a CURVE client, a
+                // wrong server key (once could be a peer hanging up, twice is the key); for a
+                // plain-text client, a CURVE server that hangs up before its greeting names its
+                // mechanism, which libzmq does when the client's whole greeting arrives in one read
+                // (on a loaded machine, every time). A third time rules out a server that died.
                 socket.silentHandshakeFailures += 1
-                if socket.silentHandshakeFailures >= 2 {
+                let enough = socket.pool.endpoint.serverPublicKey != nil ? 2 : 3
+                if socket.silentHandshakeFailures >= enough {
                     socket.handshakeFailure = event.handshakeFailure
                 }
             default:
@@ -690,7 +694,14 @@ final class EngineCore {
             return
         }
         guard let failure = socket.handshakeFailure else { return }
-        let reason = failure.code == .noDetail ? "CURVE handshake failed repeatedly without a reason: the server public key is wrong, or the server does not use CURVE" : "\(failure)"
+        let reason: String
+        if failure.code != .noDetail {
+            reason = "\(failure)"
+        } else if socket.pool.endpoint.serverPublicKey != nil {
+            reason = "CURVE handshake failed repeatedly without a reason: the server public key is wrong, or the server does not use CURVE"
+        } else {
+            reason = "handshake failed repeatedly without a reason: the server may require CURVE"
+        }
         self.logger.warning("handshake failed", metadata: ["endpoint": "\(socket.pool.endpoint)", "event": "\(reason)"])
         if socket.isPipelined {
             let calls = socket.outstanding.values.sorted { $0.requestID < $1.requestID }
