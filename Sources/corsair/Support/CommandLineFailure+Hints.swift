@@ -23,6 +23,10 @@ extension CommandLineFailure {
         }
     }
 
+    private static func serverRequiresCurve(_ prefix: String, curveSource: CurveSource, status: Int32) -> CommandLineFailure {
+        CommandLineFailure("\(prefix): the server requires CURVE", hint: "pass \(curveSource.name)", status: status)
+    }
+
     /// A failed request, as the line `corsair request` and `corsair load` print.
     ///
     /// - Parameters:
@@ -53,10 +57,12 @@ extension CommandLineFailure {
             switch (error.underlyingError as? HandshakeFailure)?.code {
             case .noDetail? where usedCurve && serverAcceptsPlainText == true, .mechanismMismatch? where usedCurve:
                 return CommandLineFailure("\(prefix): the server does not use CURVE", hint: "leave out \(curveSource.name)", status: status)
-            case .mechanismMismatch?, .noDetail? where !usedCurve:
+            case .mechanismMismatch?:
+                return Self.serverRequiresCurve(prefix, curveSource: curveSource, status: status)
+            case .noDetail? where !usedCurve:
                 // A plain-text client's handshake that fails without detail is a CURVE server
                 // hanging up before its greeting named the mechanism (see the engine's count).
-                return CommandLineFailure("\(prefix): the server requires CURVE", hint: "pass \(curveSource.name)", status: status)
+                return Self.serverRequiresCurve(prefix, curveSource: curveSource, status: status)
             case .authenticationRefused?:
                 return CommandLineFailure(
                     "\(prefix): the server refused this client's key",
