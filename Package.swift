@@ -85,6 +85,8 @@ let package = Package(
             name: "ZMQBaseline",
             linkerSettings: [.linkedLibrary("zmq"), .linkedLibrary("pthread")]
         ),
+        // The `corsair` command. Its folder is named apart from `Sources/Corsair` so that no two paths
+        // differ only in case (macOS's default file system would merge them).
         .executableTarget(
             name: "corsair",
             dependencies: [
@@ -98,7 +100,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            path: "Sources/CorsairCLI"
         ),
         .testTarget(
             name: "ZeroMQTests",

@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 . Scripts/lib.sh
 corsair_require_libzmq
 
+echo "==> no two tracked paths differ only in case (a clone on macOS's default file system would merge them)"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+    clash=$(git ls-files | awk -F/ '{p=""; for (i = 1; i <= NF; i++) { p = (p == "" ? $i : p "/" $i); print p } }' \
+        | sort -u | awk '{ k = tolower($0); if (k in seen && seen[k] != $0) { print seen[k] " and " $0 } seen[k] = $0 }')
+    if [ -n "$clash" ]; then
+        echo "error: tracked paths that differ only in case: $clash" >&2
+        exit 1
+    fi
+fi
+
 echo "==> swift build (warnings are errors for our own sources)"
 corsair_build_without_warnings --build-tests
 
