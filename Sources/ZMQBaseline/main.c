@@ -4,11 +4,13 @@
 //       One process: a REP echo thread on tcp://127.0.0.1:* and a REQ client doing N lock-step
 //       round trips of BYTES (after W untimed ones). Prints one JSON object with percentiles.
 //   ZMQBaseline fanin --clients C --count N --size BYTES [--io-threads T]
-//       A ROUTER echo thread and C client threads, each with its own REQ socket, doing N round
-//       trips between them. The ROUTER has a libzmq context of its own, as a server process would,
-//       so each side has its own I/O threads. Prints one JSON object with the request rate and the
-//       CPU per request of each side: the client threads, the echo thread, and each context's
-//       libzmq threads (ZMQbg/…, the server's named 1/ZMQbg/…), all over the timed requests only.
+//       A ROUTER echo in a child process of its own, as a server is, and C client threads, each
+//       with its own REQ socket, doing N round trips between them. Prints one JSON object with the
+//       request rate and the CPU per request of each side over the timed requests only: the client
+//       threads, the echo thread, and each process's libzmq threads. A side's libzmq share is its
+//       process's CPU clock less the threads this program runs itself, so no thread name is read:
+//       libzmq 4.3.4 names its I/O threads from those threads themselves, some time after they
+//       start, and a name read too early (or never set) made a side's libzmq share read zero.
 //   ZMQBaseline echo-server --bind ENDPOINT
 //       A plain REP echo server. Prints "listening <endpoint>" first, runs until SIGINT or
 //       SIGTERM, then exits 0.
@@ -18,7 +20,6 @@
 
 #define _POSIX_C_SOURCE 200809L
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -95,48 +98,6 @@ static uint64_t cpu_ns(clockid_t clock) {
         fail_errno(errno);
     }
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/// CPU used so far by this process's libzmq threads (named ZMQbg/…), split by context: threads
-/// whose name starts with `server_prefix` go to `server`, the other ZMQbg threads to `client`.
-/// From /proc/self/task/TID/schedstat, whose first field is nanoseconds on a CPU.
-static void libzmq_cpu_ns(const char *server_prefix, uint64_t *client, uint64_t *server) {
-    *client = 0;
-    *server = 0;
-    DIR *tasks = opendir("/proc/self/task");
-    if (tasks == NULL) {
-        return;
-    }
-    struct dirent *entry;
-    while ((entry = readdir(tasks)) != NULL) {
-        if (entry->d_name[0] == '.') {
-            continue;
-        }
-        char path[320];
-        char name[64] = "";
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
-        FILE *file = fopen(path, "r");
-        if (file == NULL) {
-            continue;
-        }
-        bool named = fgets(name, sizeof name, file) != NULL;
-        fclose(file);
-        bool is_server = named && strncmp(name, server_prefix, strlen(server_prefix)) == 0;
-        if (!named || (!is_server && strncmp(name, "ZMQbg/", 6) != 0)) {
-            continue;
-        }
-        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", entry->d_name);
-        file = fopen(path, "r");
-        if (file == NULL) {
-            continue;
-        }
-        unsigned long long nanoseconds = 0;
-        if (fscanf(file, "%llu", &nanoseconds) == 1) {
-            *(is_server ? server : client) += nanoseconds;
-        }
-        fclose(file);
-    }
-    closedir(tasks);
 }
 
 // MARK: - Arguments
@@ -521,6 +482,84 @@ static void *fanin_client(void *argument) {
     return NULL;
 }
 
+/// Reads exactly `size` bytes from a pipe, or fails.
+static void read_fully(int descriptor, void *buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t got = read(descriptor, (char *)buffer + done, size - done);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            fprintf(stderr, "error: the fan-in server process %s\n", got == 0 ? "ended early" : strerror(errno));
+            exit(1);
+        }
+        done += (size_t)got;
+    }
+}
+
+static void write_fully(int descriptor, const void *buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t put = write(descriptor, (const char *)buffer + done, size - done);
+        if (put < 0 && errno == EINTR) {
+            continue;
+        }
+        if (put <= 0) {
+            fail_errno(errno);
+        }
+        done += (size_t)put;
+    }
+}
+
+/// What the fan-in server process reports for the timed window: its echo thread's CPU and its
+/// libzmq threads' (the process's CPU less the echo thread and its own waiting main thread).
+typedef struct {
+    uint64_t app_ns;
+    uint64_t io_ns;
+} side_cpu_t;
+
+/// The fan-in server process: binds a ROUTER echo, sends the endpoint up `report`, then measures
+/// between the start and stop bytes it reads from `control`, sends its figures, and ends.
+static _Noreturn void run_fanin_server(const options_t *options, int control, int report) {
+    // The server must not outlive a bench killed mid-round.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) {
+        _exit(1);
+    }
+    void *context = make_context(options->io_threads);
+    void *server = make_socket(context, ZMQ_ROUTER);
+    char *endpoint = bind_socket(server, "tcp://127.0.0.1:*");
+    uint32_t length = (uint32_t)strlen(endpoint);
+    write_fully(report, &length, sizeof length);
+    write_fully(report, endpoint, length);
+    // ROUTER's echo is the REP one without the envelope handling: the identity and the empty
+    // delimiter go back as they came.
+    pthread_t echo = start_thread(echo_thread, server);
+    clockid_t echo_clock;
+    int clock_rc = pthread_getcpuclockid(echo, &echo_clock);
+    if (clock_rc != 0) {
+        fail_errno(clock_rc);
+    }
+    unsigned char byte;
+    read_fully(control, &byte, 1);
+    uint64_t process_start = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+    uint64_t echo_start = cpu_ns(echo_clock);
+    uint64_t main_start = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+    read_fully(control, &byte, 1);
+    uint64_t main_cpu = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main_start;
+    uint64_t echo_cpu = cpu_ns(echo_clock) - echo_start;
+    uint64_t process_cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - process_start;
+    uint64_t own = echo_cpu + main_cpu;
+    side_cpu_t figures = {.app_ns = echo_cpu, .io_ns = process_cpu > own ? process_cpu - own : 0};
+    write_fully(report, &figures, sizeof figures);
+    check(zmq_ctx_shutdown(context));
+    join_thread(echo);
+    terminate_context(context);
+    free(endpoint);
+    _exit(0);
+}
+
 static int run_fanin(const options_t *options) {
     if (options->clients < 1 || options->count < 1 || options->size < 0) {
         usage("fanin needs --clients, --count and --size");
@@ -535,26 +574,38 @@ static int run_fanin(const options_t *options) {
     size_t count = (size_t)options->count;
     size_t size = (size_t)options->size;
 
+    // Forked before any libzmq context exists, so the child starts with no libzmq threads.
+    int control[2], report[2];
+    if (pipe(control) != 0 || pipe(report) != 0) {
+        fail_errno(errno);
+    }
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) {
+        fail_errno(errno);
+    }
+    if (child == 0) {
+        close(control[1]);
+        close(report[0]);
+        run_fanin_server(options, control[0], report[1]);
+    }
+    close(control[0]);
+    close(report[1]);
+    uint32_t length = 0;
+    read_fully(report[0], &length, sizeof length);
+    if (length == 0 || length > 4096) {
+        fprintf(stderr, "error: the fan-in server process sent no endpoint\n");
+        exit(1);
+    }
+    char *endpoint = allocate(length + 1);
+    read_fully(report[0], endpoint, length);
+    endpoint[length] = '\0';
+
     void *context = make_context(options->io_threads);
     // Room for every client's socket and libzmq's own, beyond the default 1023.
     if (clients + 16 > 1023) {
         check(zmq_ctx_set(context, ZMQ_MAX_SOCKETS, (int)(clients + 16)));
     }
-    // The server's own context; its threads are named 1/ZMQbg/… (set before its first socket
-    // starts them), so their CPU can be told from the clients' context's.
-    void *server_context = make_context(options->io_threads);
-    check(zmq_ctx_set(server_context, ZMQ_THREAD_NAME_PREFIX, 1));
-    void *server = make_socket(server_context, ZMQ_ROUTER);
-    char *endpoint = bind_socket(server, "tcp://127.0.0.1:*");
-    // ROUTER's echo is the REP one without the envelope handling: the identity and the empty
-    // delimiter go back as they came.
-    pthread_t echo = start_thread(echo_thread, server);
-    clockid_t echo_clock;
-    int clock_rc = pthread_getcpuclockid(echo, &echo_clock);
-    if (clock_rc != 0) {
-        fail_errno(clock_rc);
-    }
-
     unsigned char *payload = make_payload(size);
     barrier_t ready;
     barrier_init(&ready, clients + 1);
@@ -573,29 +624,44 @@ static int run_fanin(const options_t *options) {
         };
         threads[i] = start_thread(fanin_client, &jobs[i]);
     }
+    // Every client has made one untimed round trip: both sides' connections are up.
     barrier_wait(&ready);
+    unsigned char start_byte = 's';
+    write_fully(control[1], &start_byte, 1);
     uint64_t start = now_ns();
-    uint64_t echo_start = cpu_ns(echo_clock);
-    uint64_t client_io_start, server_io_start;
-    libzmq_cpu_ns("1/ZMQbg/", &client_io_start, &server_io_start);
+    uint64_t process_start = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+    uint64_t main_start = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
     for (size_t i = 0; i < clients; i++) {
         join_thread(threads[i]);
     }
     uint64_t elapsed = now_ns() - start;
-    // The echo thread and every libzmq thread live on until the contexts end, so nothing they
-    // did during the timed requests is lost.
-    uint64_t echo_cpu = cpu_ns(echo_clock) - echo_start;
-    uint64_t client_io_end, server_io_end;
-    libzmq_cpu_ns("1/ZMQbg/", &client_io_end, &server_io_end);
+    // The client threads have ended; the process clock keeps the time of ended threads.
+    uint64_t main_cpu = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main_start;
+    uint64_t process_cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - process_start;
+    unsigned char stop_byte = 'e';
+    write_fully(control[1], &stop_byte, 1);
+    side_cpu_t server;
+    read_fully(report[0], &server, sizeof server);
     uint64_t client_cpu = 0;
     for (size_t i = 0; i < clients; i++) {
         client_cpu += jobs[i].cpu_ns;
     }
+    uint64_t own = client_cpu + main_cpu;
+    uint64_t client_io = process_cpu > own ? process_cpu - own : 0;
 
-    check(zmq_ctx_shutdown(server_context));
-    join_thread(echo);
-    terminate_context(server_context);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fail_errno(errno);
+        }
+    }
+    close(control[1]);
+    close(report[0]);
     terminate_context(context);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "error: the fan-in server process failed\n");
+        exit(1);
+    }
 
     double seconds = (double)elapsed / 1e9;
     double per_request_us = 1.0 / (double)count / 1000.0;
@@ -603,9 +669,9 @@ static int run_fanin(const options_t *options) {
            "\"client_app_cpu_us\":%.3f,\"client_io_cpu_us\":%.3f,\"server_app_cpu_us\":%.3f,\"server_io_cpu_us\":%.3f}\n",
            clients, count, size, seconds, seconds > 0 ? (double)count / seconds : 0.0,
            (double)client_cpu * per_request_us,
-           (double)(client_io_end - client_io_start) * per_request_us,
-           (double)echo_cpu * per_request_us,
-           (double)(server_io_end - server_io_start) * per_request_us);
+           (double)client_io * per_request_us,
+           (double)server.app_ns * per_request_us,
+           (double)server.io_ns * per_request_us);
     fflush(stdout);
 
     barrier_destroy(&ready);
