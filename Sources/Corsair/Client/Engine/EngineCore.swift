@@ -617,8 +617,10 @@ final class EngineCore {
     }
 
     private func resendAfterStaleReply(_ call: PendingCall, on socket: ClientSocket) {
-        guard call.state == .inFlight else { return }
-        // The resend keeps the attempt and its deadline.
+        guard case .resend = self.machine.staleReply(&call.decisions) else { return }
+        // Without correlation, the answer to the send the stale reply followed may still come
+        // after the call ends; a socket that resent is therefore closed rather than pooled.
+        socket.resentAfterStaleReply = true
         self.send(call, on: socket, newAttempt: false)
     }
 
@@ -821,7 +823,7 @@ final class EngineCore {
             return
         }
         socket.call = nil
-        if healthy, socket.handshakeFailure == nil {
+        if healthy, socket.handshakeFailure == nil, !socket.resentAfterStaleReply {
             self.returnToPool(socket)
         } else {
             self.closeSocket(socket)
