@@ -10,6 +10,9 @@ final class ClientSocket {
     unowned let pool: EndpointPool
     /// The call whose reply this socket awaits.
     var call: PendingCall?
+    /// REQ: the socket resent after a stale reply, so an answer to the earlier send may still be
+    /// on its way; it is closed when its call ends instead of serving another.
+    var resentAfterStaleReply = false
     /// Set once the ZMTP (and CURVE) handshake completed.
     var handshakeSucceeded = false
     /// Why the handshake failed, once the monitor said so.

@@ -600,42 +600,14 @@ final class EngineCore {
         }
     }
 
-    /// What a reply's status means for the call.
+    /// What a reply's status means for the call, decided by the machine; a pushback is counted
+    /// and reported here, from the value.
     private func outcome(of header: ReplyHeader, for call: PendingCall) -> EngineStateMachine.ReplyOutcome {
-        let attempts = call.attempt
-        let endpoint = call.endpoint.address
-        switch header.status {
-        case .ok:
-            return .ok
-        case .overloaded:
-            self.pushedBack(call, retryAfter: header.retryAfter)
-            return .pushback(retryAfter: header.retryAfter, reason: "server overloaded", olderServerEpoch: nil)
-        case .serverMapOlder:
-            self.pushedBack(call, retryAfter: header.retryAfter)
-            return .pushback(retryAfter: header.retryAfter, reason: "server map older (epoch \(header.epoch))", olderServerEpoch: header.epoch)
-        case .moved:
-            let target = header.movedTarget
-            return .final(.moved(
-                attempts: attempts,
-                endpoint: endpoint,
-                ownerShardID: target?.shardID,
-                ownerEndpoint: target?.endpoint,
-                serverEpoch: header.epoch
-            ))
-        case .wrongShard:
-            return .final(.wrongShard(
-                attempts: attempts,
-                endpoint: endpoint,
-                ownerEndpoint: header.detail.isEmpty ? nil : header.detail,
-                serverEpoch: header.epoch
-            ))
-        case .deadlineExpired:
-            return .final(.deadlineExpiredOnServer(attempts: attempts, endpoint: endpoint))
-        case .handlerError:
-            return .final(.handlerError(attempts: attempts, endpoint: endpoint, message: header.detail))
-        case .badRequest:
-            return .final(.badRequest(attempts: attempts, endpoint: endpoint, message: header.detail))
+        let outcome = EngineStateMachine.outcome(of: header, attempts: call.attempt, endpoint: call.endpoint.address)
+        if case .pushback(let retryAfter, _, _) = outcome {
+            self.pushedBack(call, retryAfter: retryAfter)
         }
+        return outcome
     }
 
     /// Counts and reports a server's request to retry later.
@@ -645,8 +617,10 @@ final class EngineCore {
     }
 
     private func resendAfterStaleReply(_ call: PendingCall, on socket: ClientSocket) {
-        guard call.state == .inFlight else { return }
-        // The resend keeps the attempt and its deadline.
+        guard case .resend = self.machine.staleReply(&call.decisions) else { return }
+        // Without correlation, the answer to the send the stale reply followed may still come
+        // after the call ends; a socket that resent is therefore closed rather than pooled.
+        socket.resentAfterStaleReply = true
         self.send(call, on: socket, newAttempt: false)
     }
 
@@ -849,7 +823,7 @@ final class EngineCore {
             return
         }
         socket.call = nil
-        if healthy, socket.handshakeFailure == nil {
+        if healthy, socket.handshakeFailure == nil, !socket.resentAfterStaleReply {
             self.returnToPool(socket)
         } else {
             self.closeSocket(socket)

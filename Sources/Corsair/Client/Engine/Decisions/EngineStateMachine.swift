@@ -53,6 +53,9 @@ package struct EngineStateMachine {
         package fileprivate(set) var isBreakerProbe = false
         /// Whether any reply came back, which tells the breaker the endpoint lives.
         package fileprivate(set) var gotReply = false
+        /// Whether the current attempt already resent after a stale reply: the one resend an
+        /// attempt may make for that reason (``staleReply(_:)``).
+        package fileprivate(set) var resentAfterStaleReply = false
 
         package init(policy: RetryPolicy, endpoint: String, submittedAt: ContinuousClock.Instant) {
             self.policy = policy
@@ -219,6 +222,7 @@ package struct EngineStateMachine {
                 return self.giveUp(&call, reason: call.lastFailure, retryAfter: nil, olderServerEpoch: nil, now: now)
             }
             call.attempt += 1
+            call.resentAfterStaleReply = false
             var deadline = now.advanced(by: call.policy.attemptTimeout)
             if let overall = call.overallDeadline, overall < deadline {
                 deadline = overall
@@ -227,6 +231,27 @@ package struct EngineStateMachine {
         }
         call.state = .inFlight
         return .send(attemptDeadline: call.attemptDeadline ?? now)
+    }
+
+    /// What the engine does after dropping a reply that carries another request's id.
+    package enum StaleReplyAction: Hashable, Sendable {
+        /// Send the same attempt again on the same REQ socket (its exchange completed, so the
+        /// socket may receive again only after a send), keeping the attempt and its deadline.
+        case resend
+        /// Send nothing: the call waits out its attempt, after which the ordinary retry (backoff,
+        /// budget, attempts) decides.
+        case keepWaiting
+    }
+
+    /// A REQ-mode reply with another request's id arrived and was dropped.
+    ///
+    /// At most one resend per attempt, so a peer that always answers with a wrong id costs two sends
+    /// per attempt instead of a loop; the attempt's deadline is unchanged, so a stale reply never
+    /// spends an attempt nor lengthens one.
+    package mutating func staleReply(_ call: inout Call) -> StaleReplyAction {
+        guard !self.isClosing, call.state == .inFlight, !call.resentAfterStaleReply else { return .keepWaiting }
+        call.resentAfterStaleReply = true
+        return .resend
     }
 
     /// No socket is free: the call queues. Returns the overall deadline, when it has one, for the
