@@ -26,6 +26,24 @@ struct ObservabilityTests {
         #expect(await server.waitForExit(timeout: .seconds(20)) == 0)
     }
 
+    @Test("--log-format json: every log line is a JSON object with timestamp, level, label, message and metadata")
+    func jsonLogLines() async throws {
+        let server = try ChildProcess("corsair", ["serve", "--bind", "tcp://127.0.0.1:*", "--metrics-bind", "127.0.0.1:0", "--log-format", "json"])
+        _ = try #require(await server.waitForLine(prefix: "listening "))
+        #expect(await server.waitForLine(prefix: "{", inStderr: true) != nil)
+        server.signal(SIGTERM)
+        #expect(await server.waitForExit(timeout: .seconds(20)) == 0)
+        let lines = server.stderr.split(separator: "\n")
+        #expect(lines.count >= 2)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            for key in ["timestamp", "level", "label", "message", "metadata"] {
+                #expect(object[key] != nil, "\(key) missing in \(line)")
+            }
+        }
+        #expect(server.stderr.contains("\"message\":\"metrics listening\""))
+    }
+
     @Test("a malformed --metrics-bind is one error: line and exit 2")
     func malformedAddress() async throws {
         let result = try await ChildProcess.run("corsair", ["serve", "--bind", "tcp://127.0.0.1:*", "--metrics-bind", "no-port"])

@@ -114,6 +114,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object on stdout instead of the summary.")
     var json = false
 
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log lines on stderr as text or as JSON objects, one a line.", valueName: "text|json"))
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         guard (self.config == nil) != (self.endpoint == nil) else {
             throw ValidationError("give exactly one of --config and --endpoint")
@@ -182,7 +185,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrapForCommandLine(level: .warning)
+        LoggingSystem.bootstrapForCommandLine(level: .warning, format: self.logFormat)
         let (target, policy) = try self.openTarget()
         do {
             try policy.validated()

@@ -93,6 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var metricsBind: String?
 
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log lines on stderr as text or as JSON objects, one a line.", valueName: "text|json"))
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         if let bind = self.metricsBind, MetricsAddress.parse(bind) == nil {
             throw ValidationError("--metrics-bind must be HOST:PORT with an IPv4 host, such as 127.0.0.1:9464")
@@ -119,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrapForCommandLine()
+        LoggingSystem.bootstrapForCommandLine(format: self.logFormat)
         ParentWatch.startIfAsked()
         let logger = Logger(label: "corsair.serve")
         if let config = self.config, let shard = self.shard {
