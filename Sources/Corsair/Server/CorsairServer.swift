@@ -174,8 +174,9 @@ public final class CorsairServer: Service, Sendable {
             do throws(CorsairServerError) {
                 let endpoints = try core.setUp()
                 Self.logStartup(configuration, endpoints: endpoints, curvePublicKey: curvePublicKey)
-                binding.report(.success(endpoints))
+                // Before the report, so whoever waits on boundEndpoints then sees the server serving.
                 readiness.advance(to: .serving)
+                binding.report(.success(endpoints))
             } catch {
                 binding.report(.failure(error))
                 core.abandonSetUp(error)
