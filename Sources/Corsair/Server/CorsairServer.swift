@@ -37,6 +37,7 @@ public final class CorsairServer: Service, Sendable {
     private let statisticsBox: ServerStatisticsBox
     private let binding = ServerBinding()
     private let pool = HandlerPool()
+    let readinessBox = ServerReadinessBox()
 
     /// Makes a server; ``run()`` binds its endpoints and serves.
     ///
@@ -132,6 +133,7 @@ public final class CorsairServer: Service, Sendable {
         }
         self.startIOThread()
         let (pool, handler, drainTimeout, logger) = (self.pool, self.handler, self.configuration.drainTimeout, self.configuration.logger)
+        let readiness = self.readinessBox
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
@@ -146,11 +148,14 @@ public final class CorsairServer: Service, Sendable {
                     }
                 }
             } onGracefulShutdown: {
+                readiness.advance(to: .draining)
                 inbox.stop(drainTimeout: drainTimeout)
             }
         } onCancel: {
+            readiness.advance(to: .draining)
             inbox.stop(drainTimeout: .zero)
         }
+        defer { readiness.advance(to: .stopped) }
         // The I/O thread finished the inbox before it finished the pool.
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, CorsairServerError>, Never>) in
             inbox.whenFinished { continuation.resume(returning: $0) }
@@ -163,11 +168,14 @@ public final class CorsairServer: Service, Sendable {
     private func startIOThread() {
         let (configuration, handler, inbox) = (self.configuration, self.handler, self.inbox)
         let (statistics, binding, pool, curvePublicKey) = (self.statisticsBox, self.binding, self.pool, self.curvePublicKey)
+        let readiness = self.readinessBox
         IOThread.start(named: "corsair-server") {
             let core = ServerCore(configuration: configuration, handler: handler, inbox: inbox, statistics: statistics, pool: pool)
             do throws(CorsairServerError) {
                 let endpoints = try core.setUp()
                 Self.logStartup(configuration, endpoints: endpoints, curvePublicKey: curvePublicKey)
+                // Before the report, so whoever waits on boundEndpoints then sees the server serving.
+                readiness.advance(to: .serving)
                 binding.report(.success(endpoints))
             } catch {
                 binding.report(.failure(error))

@@ -39,6 +39,8 @@ extension ServeCommand {
             ? AuditedKeyValueHandler(store: KeyValueHandler(), audit: WriteAudit(shardID: shardID, map: store))
             : nil
         let server = try self.openServer(configuration, defaultHandler: .kv, handler: audited)
+        let metrics = try await self.startMetrics(for: server, logger: logger)
+        defer { if let metrics { Task { await metrics.stop() } } }
         logger.info(
             "serving shard",
             metadata: ["shard": "\(shardID)", "epoch": "\(map.epoch)", "cluster": "\(map.cluster)", "file": "\(path)"]
