@@ -114,19 +114,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object on stdout instead of the summary.")
     var json = false
 
-    @Option(
-        name: .customLong("metrics-bind"),
-        help: ArgumentHelp("While running, serve the client's Prometheus /metrics, /healthz and /readyz on this address (port 0: any free one).", valueName: "host:port")
-    )
-    var metricsBind: String?
-
-    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log lines on stderr as text or as JSON objects, one a line.", valueName: "text|json"))
-    var logFormat: LogFormat = .text
+    @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
-        if let bind = self.metricsBind, MetricsAddress.parse(bind) == nil {
-            throw ValidationError("--metrics-bind must be HOST:PORT with an IPv4 host, such as 127.0.0.1:9464")
-        }
         guard (self.config == nil) != (self.endpoint == nil) else {
             throw ValidationError("give exactly one of --config and --endpoint")
         }
@@ -194,10 +184,10 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrapForCommandLine(level: .warning, format: self.logFormat)
+        LoggingSystem.bootstrapForCommandLine(level: .warning, format: self.operations.logFormat)
         // Before the engine exists: its metrics are made when it is, from the backend in place then.
         var metrics: MetricsEndpoint?
-        if let address = self.metricsBind.flatMap(MetricsAddress.parse) {
+        if let address = self.operations.metricsAddress {
             let endpoint = try await MetricsEndpoint.start(at: address, logger: Logger(label: "corsair.load"))
             // On stderr: stdout carries only the report (one JSON object with --json).
             FileHandle.standardError.write(Data("metrics \(endpoint.bound)\n".utf8))

@@ -87,19 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var statisticsOnExit = false
 
-    @Option(
-        name: .customLong("metrics-bind"),
-        help: ArgumentHelp("Serve Prometheus /metrics, /healthz and /readyz on this address, such as 127.0.0.1:9464 (port 0: any free one).", valueName: "host:port")
-    )
-    var metricsBind: String?
-
-    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log lines on stderr as text or as JSON objects, one a line.", valueName: "text|json"))
-    var logFormat: LogFormat = .text
+    @OptionGroup var operations: OperationsOptions
 
     func validate() throws {
-        if let bind = self.metricsBind, MetricsAddress.parse(bind) == nil {
-            throw ValidationError("--metrics-bind must be HOST:PORT with an IPv4 host, such as 127.0.0.1:9464")
-        }
         if let size = self.maxMessageSize, (ByteSizeText.parse(size) ?? 0) < 1 {
             throw ValidationError("--max-message-size is not a positive byte count, such as 64KiB")
         }
@@ -122,7 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrapForCommandLine(format: self.logFormat)
+        LoggingSystem.bootstrapForCommandLine(format: self.operations.logFormat)
         ParentWatch.startIfAsked()
         let logger = Logger(label: "corsair.serve")
         if let config = self.config, let shard = self.shard {
@@ -175,7 +165,7 @@ extension ServeCommand {
     /// Starts `--metrics-bind`'s listener, its `/readyz` following `server`'s readiness, and prints
     /// `metrics <host:port>` on stdout; `nil` when not asked.
     func startMetrics(for server: CorsairServer, logger: Logger) async throws -> MetricsEndpoint? {
-        guard let bind = self.metricsBind, let address = MetricsAddress.parse(bind) else { return nil }
+        guard let address = self.operations.metricsAddress else { return nil }
         let endpoint = try await MetricsEndpoint.start(at: address, readiness: { [server] in
             let readiness = server.readiness
             return readiness.isReady ? nil : readiness.summary
